@@ -1,0 +1,8 @@
+{ pkgs, ... }:
+{
+  programs.fish = {
+    enable = true;
+    shellAliases.ll = "ls -l";
+  };
+  home.packages = [ pkgs.ripgrep ];
+}

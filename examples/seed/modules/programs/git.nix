@@ -1,0 +1,7 @@
+{ pkgs, ... }:
+{
+  programs.git = {
+    enable = true;
+    package = pkgs.gitFull;
+  };
+}

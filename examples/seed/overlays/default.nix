@@ -1,0 +1,3 @@
+final: prev: {
+  hello-alice = final.callPackage ../pkgs/hello { };
+}

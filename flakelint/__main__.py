@@ -1,0 +1,3 @@
+from flakelint.cli import main
+
+main()

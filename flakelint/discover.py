@@ -1,0 +1,215 @@
+"""Which files form the repository, and where each flake's root is.
+
+A flake only sees what git tracks, so when the root is in a git work tree the
+file list comes from ``git ls-files`` (tracked, plus untracked files that are
+not ignored, which rules such as FL203 need to tell apart). Otherwise a walk
+that never follows a symlinked directory and skips ``.git/`` and ``result*``
+links. Directories below the root with their own ``flake.nix`` are separate
+flakes, analysed as their own roots.
+
+git is run read-only and hardened: no fsmonitor hook, no optional locks, no
+prompt, so that a hostile repository's configuration cannot make flakelint run
+anything.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+
+GIT_TIMEOUT_SECONDS = 60
+
+
+class DiscoveryError(Exception):
+    """PATH cannot be linted at all (does not exist): a usage error."""
+
+
+@dataclass
+class Flake:
+    """One flake root (or a plain directory with no ``flake.nix``) and its files."""
+
+    root: str  # absolute, normalised
+    files: list[str] = field(default_factory=list)  # relative, '/'-separated, sorted
+    tracked: frozenset[str] | None = None  # None when git is not available here
+    is_git: bool = False
+    git_problem: str | None = None
+    nested: list[str] = field(default_factory=list)  # roots of nested flakes, relative
+    parent: str | None = None  # absolute root of the enclosing flake, if nested
+
+    @property
+    def has_flake_nix(self) -> bool:
+        return "flake.nix" in self.files
+
+    def is_tracked(self, relpath: str) -> bool | None:
+        return None if self.tracked is None else relpath in self.tracked
+
+
+@dataclass
+class Target:
+    """What one PATH argument asks for: flakes to analyse, maybe one file to report on."""
+
+    flakes: list[Flake]
+    only_file: str | None = None  # absolute path when PATH named a single file
+
+
+def find_flake_root(start: str) -> str | None:
+    """The nearest directory at or above ``start`` holding ``flake.nix``."""
+    current = os.path.abspath(start)
+    while True:
+        if os.path.isfile(os.path.join(current, "flake.nix")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def discover(path: str) -> Target:
+    if not os.path.lexists(path):
+        raise DiscoveryError(f"{path}: no such file or directory")
+    absolute = os.path.abspath(path)
+    only_file = None
+    start = absolute
+    if not os.path.isdir(absolute):
+        only_file = absolute
+        start = os.path.dirname(absolute)
+    root = find_flake_root(start) or start
+    top = _list_files(root)
+    return Target(flakes=split_nested_flakes(top), only_file=only_file)
+
+
+def _list_files(root: str) -> Flake:
+    flake = Flake(root=os.path.normpath(root))
+    listing = _git_listing(flake.root)
+    if isinstance(listing, tuple):
+        files, tracked = listing
+        flake.files, flake.tracked, flake.is_git = files, tracked, True
+    else:
+        flake.git_problem = listing
+        flake.files = _walk(flake.root)
+    flake.files = [f for f in flake.files if not _is_result_link(flake.root, f)]
+    flake.files.sort()
+    return flake
+
+
+def _git_environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update({"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    return env
+
+
+def _run_git(root: str, *args: str) -> subprocess.CompletedProcess | None:
+    command = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false", "-C", root, *args]
+    try:
+        return subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            env=_git_environment(),
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def _git_listing(root: str) -> tuple[list[str], frozenset[str]] | str | None:
+    """(files, tracked) from git, a reason string when git failed, None when not a work tree."""
+    probe = _run_git(root, "rev-parse", "--is-inside-work-tree")
+    if probe is None:
+        return None
+    if probe.returncode != 0 or probe.stdout.strip() != b"true":
+        stderr = probe.stderr.decode("utf-8", "replace")
+        if "not a git repository" in stderr or probe.stdout.strip() == b"false":
+            return None
+        return _first_line(stderr) or "git rev-parse failed"
+    listing = _run_git(root, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard")
+    if listing is None or listing.returncode != 0:
+        reason = _first_line(listing.stderr.decode("utf-8", "replace")) if listing else "git did not answer"
+        return reason or "git ls-files failed"
+    files: set[str] = set()
+    tracked: set[str] = set()
+    for entry in listing.stdout.split(b"\0"):
+        if len(entry) < 3:
+            continue
+        tag, name = entry[:1], os.fsdecode(entry[2:])
+        if not os.path.lexists(os.path.join(root, name)):
+            continue  # tracked but deleted in the work tree
+        files.add(name)
+        if tag != b"?":
+            tracked.add(name)
+    return sorted(files), frozenset(tracked)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _walk(root: str) -> list[str]:
+    """Every file below ``root`` without git: no ``.git/``, no symlinked directories.
+
+    A symlinked directory is listed as an entry itself (never entered), so a
+    ``*.nix`` link to a directory or outside the root is still reported.
+    """
+    found = []
+    for directory, dirnames, filenames in os.walk(root, followlinks=False, onerror=lambda _err: None):
+        relative_dir = os.path.relpath(directory, root)
+        prefix = "" if relative_dir == "." else relative_dir.replace(os.sep, "/") + "/"
+        linked = [d for d in dirnames if os.path.islink(os.path.join(directory, d))]
+        dirnames[:] = sorted(d for d in dirnames if d != ".git" and d not in linked)
+        found.extend(prefix + name for name in filenames)
+        found.extend(prefix + name for name in linked)
+    return found
+
+
+def _is_result_link(root: str, relpath: str) -> bool:
+    name = relpath.rsplit("/", 1)[-1]
+    if not (name == "result" or name.startswith("result-")):
+        return False
+    return os.path.islink(os.path.join(root, relpath))
+
+
+def split_nested_flakes(top: Flake) -> list[Flake]:
+    """Split one listing into the top flake and every nested flake below it."""
+    roots = sorted(
+        (f[: -len("/flake.nix")] for f in top.files if f.endswith("/flake.nix")),
+        key=lambda r: (-r.count("/"), r),
+    )
+    if not roots:
+        return [top]
+    buckets: dict[str, list[str]] = {r: [] for r in roots}
+    remaining = []
+    for relpath in top.files:
+        owner = next((r for r in roots if relpath.startswith(r + "/")), None)
+        if owner is None:
+            remaining.append(relpath)
+        else:
+            buckets[owner].append(relpath[len(owner) + 1 :])
+    result = [
+        Flake(
+            root=top.root,
+            files=remaining,
+            tracked=top.tracked,
+            is_git=top.is_git,
+            git_problem=top.git_problem,
+            nested=sorted(roots),
+        )
+    ]
+    for r in sorted(roots):
+        tracked = None
+        if top.tracked is not None:
+            tracked = frozenset(t[len(r) + 1 :] for t in top.tracked if t.startswith(r + "/"))
+        children = sorted(other for other in roots if other.startswith(r + "/"))
+        result.append(
+            Flake(
+                root=os.path.join(top.root, r),
+                files=sorted(buckets[r]),
+                tracked=tracked,
+                is_git=top.is_git,
+                git_problem=top.git_problem,
+                nested=[c[len(r) + 1 :] for c in children],
+                parent=top.root,
+            )
+        )
+    return result

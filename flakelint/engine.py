@@ -1,0 +1,238 @@
+"""Runs the rules over every flake a PATH names and gathers the findings.
+
+Fault isolation is the point of this module: a file that cannot be read
+becomes FL002, a rule that raises becomes FL004 for that rule and file, and
+everything else still runs. The order of the returned findings is stable
+(path, line, column, code), so every report is byte-identical for identical
+input.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+
+from flakelint.config import Settings, find_config, load_settings
+from flakelint.diagnostic import Diagnostic, Position, Severity
+from flakelint.discover import Flake, discover
+from flakelint.parse import SourceFile, Unreadable, check_text, parse_source, read_source
+from flakelint.registry import all_rules
+from flakelint.repo import Repo
+from flakelint.rule import FileRule, RepoRule
+from flakelint.suppress import apply_suppressions, find_suppressions, unused_suppressions
+
+
+@dataclass
+class Overrides:
+    """What the command line says on top of the config file."""
+
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    config_path: str | None = None
+
+
+@dataclass
+class Result:
+    diagnostics: list[Diagnostic]
+    files_analysed: int
+    flakes: list[Flake]
+    warnings: list[str] = field(default_factory=list)
+
+
+def settings_for(flake: Flake, overrides: Overrides, inherited: Settings | None) -> Settings:
+    if overrides.config_path:
+        settings = load_settings(overrides.config_path)
+    else:
+        path = find_config(flake.root)
+        settings = load_settings(path) if path else (inherited or Settings())
+        if path is None and inherited is not None:
+            settings = replace(inherited)
+    if overrides.select is not None:
+        settings.select = list(overrides.select)
+    settings.extend_select = settings.extend_select + list(overrides.extend_select)
+    settings.ignore = settings.ignore + list(overrides.ignore)
+    return settings
+
+
+def lint(paths: list[str], overrides: Overrides | None = None, now: float | None = None) -> Result:
+    """Lint every PATH; the public entry point the CLI uses."""
+    overrides = overrides or Overrides()
+    now = time.time() if now is None else now
+    diagnostics: list[Diagnostic] = []
+    flakes_done: dict[str, Flake] = {}
+    warnings: list[str] = []
+    files_analysed = 0
+    targets = [discover(path) for path in paths]
+    settings_by_root: dict[str, Settings] = {}
+    for target in targets:
+        for flake in target.flakes:
+            if flake.root in flakes_done:
+                found = flakes_done[flake.root]
+            else:
+                settings = settings_for(flake, overrides, settings_by_root.get(flake.parent or ""))
+                settings_by_root[flake.root] = settings
+                if flake.git_problem:
+                    warnings.append(
+                        f"{_display_dir(flake.root)}: git could not list the files ({flake.git_problem}); "
+                        "listed them from the file system instead, so git-based checks are off"
+                    )
+                found_diagnostics, count = lint_flake(flake, settings, now)
+                files_analysed += count
+                flakes_done[flake.root] = flake
+                diagnostics.extend(found_diagnostics)
+                found = flake
+            del found
+    only_files = {t.only_file for t in targets if t.only_file}
+    if only_files and all(t.only_file for t in targets):
+        diagnostics = [d for d in diagnostics if os.path.join(d.root, d.path) in only_files]
+    unique = {(_identity(d)): d for d in diagnostics}
+    ordered = sorted((_for_display(d) for d in unique.values()), key=lambda d: d.sort_key)
+    return Result(diagnostics=ordered, files_analysed=files_analysed, flakes=list(flakes_done.values()), warnings=warnings)
+
+
+def _identity(d: Diagnostic) -> tuple:
+    return (d.root, d.path, d.start, d.end, d.code, d.message)
+
+
+def lint_flake(flake: Flake, settings: Settings, now: float) -> tuple[list[Diagnostic], int]:
+    rules = all_rules()
+    enabled = settings.enabled_codes()
+    file_rules = []
+    repo_rules = []
+    for code in sorted(enabled):
+        cls = rules[code]
+        if issubclass(cls, FileRule):
+            file_rules.append(cls(settings.rule_options.get(code), now))
+        elif issubclass(cls, RepoRule):
+            repo_rules.append(cls(settings.rule_options.get(code), now))
+    repo = Repo(flake=flake, settings=settings, now=now)
+    raw: list[Diagnostic] = []
+    for relpath in nix_candidates(flake.files):
+        if settings.is_excluded(relpath):
+            continue
+        outcome = load_source(flake.root, relpath, settings.max_file_size)
+        if isinstance(outcome, Unreadable):
+            raw.append(Diagnostic(code="FL002", message=f"cannot analyse this file: it {outcome.reason}", path=relpath, start=outcome.position))
+            repo.unreadable.add(relpath)
+            continue
+        if outcome is None:
+            repo.unreadable.add(relpath)
+            continue
+        repo.sources[relpath] = outcome
+        for rule in file_rules:
+            raw.extend(run_file_rule(rule, outcome))
+    for rule in repo_rules:
+        raw.extend(run_repo_rule(rule, repo))
+    return finish(raw, repo, enabled), len(repo.sources)
+
+
+def nix_candidates(files: list[str]) -> list[str]:
+    """``.nix`` entries of the listing, plus directories named ``*.nix`` (FL002)."""
+    found = set()
+    for relpath in files:
+        if relpath.endswith(".nix"):
+            found.add(relpath)
+        parts = relpath.split("/")[:-1]
+        for depth, part in enumerate(parts):
+            if part.endswith(".nix"):
+                found.add("/".join(parts[: depth + 1]))
+    return sorted(found)
+
+
+def load_source(root: str, relpath: str, max_size: int) -> SourceFile | Unreadable | None:
+    """Read and parse one file; None for files skipped on purpose (git-crypt)."""
+    abspath = os.path.join(root, relpath)
+    data = read_source(abspath, relpath, root, max_size)
+    if isinstance(data, Unreadable):
+        return data
+    if not isinstance(data, bytes):
+        return None
+    problem = check_text(data, relpath)
+    if problem is not None:
+        return problem
+    return parse_source(data, relpath, abspath)
+
+
+def run_file_rule(rule: FileRule, source: SourceFile) -> list[Diagnostic]:
+    try:
+        return list(rule.check(source))
+    except Exception as exc:  # noqa: BLE001 - fault isolation is the contract
+        return [crash_diagnostic(rule, source.path, exc)]
+
+
+def run_repo_rule(rule: RepoRule, repo: Repo) -> list[Diagnostic]:
+    try:
+        return list(rule.check(repo))
+    except Exception as exc:  # noqa: BLE001
+        anchor = "flake.nix" if repo.flake.has_flake_nix else "."
+        return [crash_diagnostic(rule, anchor, exc)]
+
+
+def crash_diagnostic(rule, path: str, exc: BaseException) -> Diagnostic:
+    reason = " ".join(str(exc).split())[:200]
+    where = "this file" if path not in (".", "flake.nix") or rule.scope == "file" else "the repository"
+    return Diagnostic(
+        code="FL004",
+        message=f"rule {rule.code} ({rule.name}) crashed on {where}: {type(exc).__name__}: {reason}".rstrip(": "),
+        path=path,
+        hint="a bug in flakelint; run with --debug and report it",
+    )
+
+
+def finish(raw: list[Diagnostic], repo: Repo, enabled: frozenset[str]) -> list[Diagnostic]:
+    """Registry metadata, selection, per-file ignores, suppressions, FL003."""
+    rules = all_rules()
+    settings = repo.settings
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diagnostic in raw:
+        if diagnostic.code not in enabled:
+            continue
+        by_file.setdefault(diagnostic.path, []).append(diagnostic)
+    result = []
+    paths = set(by_file) | {p for p, s in repo.sources.items() if b"flakelint:" in s.data}
+    for path in sorted(paths):
+        ignored = settings.ignored_for(path)
+        found = [d for d in by_file.get(path, []) if d.code not in ignored]
+        source = repo.sources.get(path)
+        if source is not None:
+            suppressions = find_suppressions(source)
+            found = apply_suppressions(found, suppressions)
+            if "FL003" in enabled and "FL003" not in ignored:
+                found += unused_suppressions(path, suppressions, enabled - ignored)
+        for diagnostic in found:
+            rule = rules.get(diagnostic.code)
+            snippet = diagnostic.snippet
+            if snippet is None and source is not None:
+                snippet = source.line_text(diagnostic.start.line)
+            result.append(
+                replace(
+                    diagnostic,
+                    root=repo.root,
+                    name=rule.name if rule else diagnostic.name,
+                    severity=rule.severity if rule else Severity.ERROR,
+                    end=diagnostic.end or diagnostic.start,
+                    snippet=snippet,
+                )
+            )
+    return result
+
+
+def _for_display(d: Diagnostic) -> Diagnostic:
+    """Rewrite the path relative to the working directory (absolute when outside it)."""
+    absolute = os.path.normpath(os.path.join(d.root, d.path))
+    cwd = os.getcwd()
+    if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+        shown = os.path.relpath(absolute, cwd)
+    else:
+        shown = absolute
+    return replace(d, path=shown.replace(os.sep, "/"))
+
+
+def _display_dir(root: str) -> str:
+    shown = _for_display(Diagnostic(code="", message="", path=".", root=root)).path
+    return shown
+
+
+__all__ = ["Overrides", "Result", "lint", "Position"]

@@ -1,0 +1,279 @@
+"""Reading and parsing one ``.nix`` file: the only place bytes become trees.
+
+Reading is defensive because repositories are untrusted input: a FIFO named
+``x.nix`` must never be opened for reading (it would block), a symlink must
+never lead outside the flake root, and a file that is not UTF-8 is reported
+rather than guessed at. Everything that goes wrong becomes an
+:class:`Unreadable` (reported as FL002 by the engine), never an exception.
+
+Parsing works around one known gap of tree-sitter-nix 0.1.0: a trailing
+comma in formals (``{ a, b, }:``, the default style of nixfmt and alejandra)
+is valid Nix but parses as a MISSING identifier or an ERROR. Such commas are
+blanked to a space (offsets stay the same) and the file is parsed again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import errno
+import os
+import stat
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from flakelint.diagnostic import Position
+
+GIT_CRYPT_MAGIC = b"\0GITCRYPT"
+UTF8_BOM = b"\xef\xbb\xbf"
+DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def nix_language():
+    import tree_sitter
+    import tree_sitter_nix
+
+    return tree_sitter.Language(tree_sitter_nix.language())
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    import tree_sitter
+
+    return tree_sitter.Parser(nix_language())
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Why a file could not be analysed (becomes FL002)."""
+
+    path: str
+    reason: str
+    position: Position = Position(1, 1)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file skipped on purpose and silently (git-crypt ciphertext)."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class SourceFile:
+    """One parsed ``.nix`` file.
+
+    ``data`` is the file exactly as on disk; ``tree`` was parsed from the same
+    bytes except that grammar-gap commas were blanked (same offsets), so node
+    byte ranges index into ``data`` directly.
+    """
+
+    path: str  # relative to the flake root, forward slashes
+    abspath: str
+    data: bytes
+    tree: object
+    patched_offsets: tuple[int, ...] = ()
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def root_node(self):
+        return self.tree.root_node
+
+    @property
+    def has_bom(self) -> bool:
+        return self.data.startswith(UTF8_BOM)
+
+    @property
+    def line_starts(self) -> list[int]:
+        if not self._line_starts:
+            starts = [0]
+            find = self.data.find
+            index = find(b"\n")
+            while index != -1:
+                starts.append(index + 1)
+                index = find(b"\n", index + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def position(self, offset: int) -> Position:
+        """Byte offset -> 1-based line and code-point column (BOM not counted)."""
+        starts = self.line_starts
+        line_index = bisect.bisect_right(starts, offset) - 1
+        line_start = starts[line_index]
+        if line_index == 0 and self.has_bom:
+            line_start = min(len(UTF8_BOM), offset)
+        column = len(self.data[line_start:offset].decode("utf-8", "replace")) + 1
+        return Position(line_index + 1, column)
+
+    def node_start(self, node) -> Position:
+        return self.position(node.start_byte)
+
+    def node_end(self, node) -> Position:
+        return self.position(node.end_byte)
+
+    def text(self, node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def line_text(self, line: int) -> str:
+        """The text of 1-based ``line`` without its line ending."""
+        starts = self.line_starts
+        if not 1 <= line <= len(starts):
+            return ""
+        begin = starts[line - 1]
+        end = starts[line] if line < len(starts) else len(self.data)
+        raw = self.data[begin:end].rstrip(b"\n").rstrip(b"\r")
+        if line == 1 and raw.startswith(UTF8_BOM):
+            raw = raw[len(UTF8_BOM) :]
+        return raw.decode("utf-8", "replace")
+
+
+def read_source(abspath: str, relpath: str, root: str, max_size: int) -> bytes | Unreadable | Skipped:
+    """Read a file's bytes, or say why it cannot be analysed.
+
+    Never opens anything that is not a regular file inside ``root``.
+    """
+    try:
+        info = os.lstat(abspath)
+    except FileNotFoundError:
+        return Unreadable(relpath, "file disappeared while flakelint was reading the repository")
+    except OSError as exc:
+        return Unreadable(relpath, f"cannot be examined: {os.strerror(exc.errno or 0) or exc}")
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = os.path.realpath(abspath, strict=True)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return Unreadable(relpath, "symlink loop: the link never reaches a file")
+            return Unreadable(relpath, "broken symlink: its target does not exist")
+        real_root = os.path.realpath(root)
+        if target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep):
+            return Unreadable(relpath, "symlink leads outside the flake root; flakelint does not follow it")
+        try:
+            info = os.stat(target)
+        except OSError as exc:
+            return Unreadable(relpath, f"cannot be examined: {os.strerror(exc.errno or 0)}")
+    if stat.S_ISDIR(info.st_mode):
+        return Unreadable(relpath, "is a directory, not a file, although its name ends in .nix")
+    if not stat.S_ISREG(info.st_mode):
+        return Unreadable(relpath, "is not a regular file (a FIFO, socket or device); not opened")
+    if info.st_size > max_size:
+        return Unreadable(relpath, f"is {info.st_size} bytes, over the max-file-size limit of {max_size} bytes")
+    try:
+        # O_NONBLOCK: should the file be swapped for a FIFO after lstat, open
+        # still returns at once; fstat below then refuses it.
+        fd = os.open(abspath, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except PermissionError:
+        return Unreadable(relpath, "permission denied")
+    except OSError as exc:
+        return Unreadable(relpath, f"cannot be opened: {os.strerror(exc.errno or 0)}")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return Unreadable(relpath, "is not a regular file; not read")
+        chunks = []
+        remaining = max_size + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+    except OSError as exc:
+        return Unreadable(relpath, f"cannot be read: {os.strerror(exc.errno or 0)}")
+    finally:
+        os.close(fd)
+    if len(data) > max_size:
+        return Unreadable(relpath, f"is over the max-file-size limit of {max_size} bytes")
+    if data.startswith(GIT_CRYPT_MAGIC):
+        return Skipped(relpath, "git-crypt encrypted")
+    return data
+
+
+def check_text(data: bytes, relpath: str) -> Unreadable | None:
+    """Refuse content that is not Nix source text: NUL bytes, invalid UTF-8."""
+    nul = data.find(b"\0")
+    if nul != -1:
+        return Unreadable(relpath, "contains NUL bytes: a binary file, not Nix source", _byte_position(data, nul))
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = _byte_position(data, exc.start)
+        return Unreadable(
+            relpath,
+            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {where.line}, column {where.column})",
+            where,
+        )
+    return None
+
+
+def _byte_position(data: bytes, offset: int) -> Position:
+    line = data.count(b"\n", 0, offset) + 1
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return Position(line, column)
+
+
+def parse_source(data: bytes, relpath: str, abspath: str = "") -> SourceFile:
+    """Parse Nix source bytes, working around the trailing-comma grammar gap."""
+    parser = _parser()
+    tree = parser.parse(data)
+    patched: tuple[int, ...] = ()
+    if tree.root_node.has_error:
+        commas = trailing_formal_commas(tree.root_node)
+        if commas:
+            buffer = bytearray(data)
+            for offset in commas:
+                buffer[offset] = 0x20
+            tree = parser.parse(bytes(buffer))
+            patched = tuple(commas)
+    return SourceFile(path=relpath, abspath=abspath, data=data, tree=tree, patched_offsets=patched)
+
+
+_NOT_BEFORE_TRAILING_COMMA = {",", "{", "...", "ellipses", "@"}
+
+
+def trailing_formal_commas(root) -> list[int]:
+    """Byte offsets of commas that end a formals list (``{ a, }:``).
+
+    A comma qualifies when the next token (comments aside) is the ``}`` that
+    closes a formals node and the previous token ends a formal (an identifier
+    or a default value), which is exactly where Nix's own grammar accepts one;
+    ``{ ..., }`` and ``{ , }`` stay syntax errors, as in Nix.
+    """
+    leaves = [leaf for leaf in iter_leaves(root) if leaf.type != "comment" and not leaf.is_missing]
+    offsets = []
+    for index, leaf in enumerate(leaves):
+        if leaf.type != "," or index == 0 or index + 1 >= len(leaves):
+            continue
+        following = leaves[index + 1]
+        if following.type != "}" or following.parent is None or following.parent.type != "formals":
+            continue
+        previous = leaves[index - 1]
+        if previous.type in _NOT_BEFORE_TRAILING_COMMA:
+            continue
+        if _enclosing_non_error(leaf) != "formals":
+            continue
+        offsets.append(leaf.start_byte)
+    return offsets
+
+
+def _enclosing_non_error(node) -> str | None:
+    parent = node.parent
+    while parent is not None and parent.type == "ERROR":
+        parent = parent.parent
+    return parent.type if parent is not None else None
+
+
+def iter_leaves(root):
+    """All leaf nodes in document order, iteratively (deep trees are fine)."""
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        if node.child_count == 0:
+            yield node
+        elif cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
