@@ -25,6 +25,39 @@ class Repo:
     #: .nix files that could not be parsed (FL002) or were skipped on purpose.
     unreadable: set[str] = field(default_factory=set)
 
+    _graph: object = field(default=None, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def graph(self):
+        """The import graph (:class:`flakelint.graph.ImportGraph`), built on first use."""
+        if self._graph is None:
+            from flakelint.graph import build_graph
+
+            self._graph = build_graph(self)
+        return self._graph
+
+    _path_checker: object = field(default=None, repr=False)
+
+    @property
+    def path_checker(self):
+        if self._path_checker is None:
+            from flakelint.graph import PathChecker
+
+            self._path_checker = PathChecker(self)
+        return self._path_checker
+
+    @property
+    def git_toplevel(self) -> str | None:
+        """The git work tree holding the flake (None outside git)."""
+        if not self.flake.is_git:
+            return None
+        if "toplevel" not in self._cache:
+            from flakelint.discover import git_toplevel
+
+            self._cache["toplevel"] = git_toplevel(self.root)
+        return self._cache["toplevel"]
+
     @property
     def root(self) -> str:
         return self.flake.root

@@ -1,11 +1,17 @@
 """Every fixture repo under tests/fixtures/<CODE>-<name>/{bad,good}/ in one parametrized test.
 
+Case directories are ``bad*`` (must expect the fixture's code), ``good*`` (no
+markers, no findings) or ``silent*`` (markers of other codes only: the
+fixture's rule must stay silent although something else fires).
+
 Lines that must fire carry a marker comment, ``# expect: FL205`` (several codes
 comma-separated); findings in files that cannot hold comments (flake.lock,
 binary files) are listed in ``expect.txt`` as ``path:line: CODE``. A ``good``
 twin has no markers: it must produce no finding at all. Each fixture is
 copied to a temporary git repository and linted with the default rules plus
 the fixture's own code (a ``flakelint.toml`` in the fixture may say more).
+A file named ``gitignore`` becomes ``.gitignore`` (a real one would act on
+this repository), and paths listed in ``untracked.txt`` are left untracked.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import pytest
 
 from flakelint.engine import Overrides, lint
 
-from conftest import FIXTURES, copy_fixture
+from conftest import FIXTURES, copy_fixture, git
 
 MARKER = re.compile(r"expect:\s*(FL\d{3}(?:\s*,\s*FL\d{3})*)")
 NOW = 1_764_000_000.0  # 2025-11-24, fixed so age-based rules are deterministic
@@ -32,7 +38,7 @@ def fixture_cases():
 def expected_findings(case: Path) -> set[tuple[str, int, str]]:
     expected = set()
     for path in sorted(case.rglob("*")):
-        if not path.is_file() or path.is_symlink() or path.name == "expect.txt":
+        if not path.is_file() or path.is_symlink() or path.name in ("expect.txt", "untracked.txt", "gitignore"):
             continue
         relative = path.relative_to(case).as_posix()
         try:
@@ -56,7 +62,16 @@ def expected_findings(case: Path) -> set[tuple[str, int, str]]:
 @pytest.mark.parametrize("rule_dir,case", list(fixture_cases()))
 def test_fixture(rule_dir: Path, case: Path, tmp_path, monkeypatch):
     code = rule_dir.name.split("-", 1)[0]
-    repo = copy_fixture(case, tmp_path / "repo")
+    repo = copy_fixture(case, tmp_path / "repo", use_git=False)
+    for ignore_file in repo.rglob("gitignore"):
+        ignore_file.rename(ignore_file.with_name(".gitignore"))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    untracked = repo / "untracked.txt"
+    if untracked.exists():
+        for line in untracked.read_text().split():
+            git(repo, "rm", "-q", "--cached", line)
+        untracked.unlink()
     monkeypatch.chdir(repo)
     result = lint(["."], Overrides(extend_select=[code]), now=NOW)
     found = {(d.path, d.start.line, d.code) for d in result.diagnostics}
@@ -66,3 +81,5 @@ def test_fixture(rule_dir: Path, case: Path, tmp_path, monkeypatch):
     assert found == expected, "\n".join(f"{d.path}:{d.start.line}:{d.start.column}: {d.code} {d.message}" for d in result.diagnostics)
     if case.name.startswith("bad"):
         assert any(c == code for _, _, c in expected), f"bad fixture never expects {code}"
+    if case.name.startswith("silent"):
+        assert all(c != code for _, _, c in expected), f"a silent fixture must not expect {code}"

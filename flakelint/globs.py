@@ -1,0 +1,60 @@
+"""Glob patterns over repository-relative paths.
+
+``*`` and ``?`` stay within one path component, ``**`` crosses components.
+Used for config globs (unanchored: a pattern without a slash matches at any
+depth) and for the import graph's path patterns (anchored at the root).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1024)
+def compile_glob(pattern: str, anchored: bool = True, match_below: bool = False) -> re.Pattern:
+    out = []
+    index = 0
+    while index < len(pattern):
+        if pattern.startswith("**/", index):
+            out.append("(?:.*/)?")
+            index += 3
+            continue
+        if pattern.startswith("**", index):
+            out.append(".*")
+            index += 2
+            continue
+        char = pattern[index]
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            close = pattern.find("]", index + 1)
+            if close == -1:
+                out.append(re.escape(char))
+            else:
+                content = pattern[index + 1 : close].replace("\\", "\\\\")
+                if content.startswith("!"):
+                    content = "^" + content[1:]
+                out.append(f"[{content}]")
+                index = close + 1
+                continue
+        else:
+            out.append(re.escape(char))
+        index += 1
+    prefix = "" if anchored else "(?:.*/)?"
+    below = "(?:/.*)?" if match_below else ""
+    return re.compile(f"^{prefix}{''.join(out)}{below}$", re.S)
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """Anchored match of a root-relative glob against a root-relative path."""
+    return bool(compile_glob(pattern).match(path))
+
+
+def path_glob_match(pattern: str, path: str) -> bool:
+    """gitignore-like: a pattern without a slash matches at any depth; a directory matches below it."""
+    anchored = "/" in pattern.rstrip("/")
+    body = pattern.strip("/") if anchored else pattern.rstrip("/")
+    return bool(compile_glob(body, anchored=anchored, match_below=True).match(path))

@@ -1,0 +1,345 @@
+"""The import graph: which files the flake reaches, how, and in which context.
+
+Nodes are root-relative file paths; an edge says that one file refers to
+another and how (the :mod:`flakelint.facts` usage). Every path in a reached
+file is followed, not only ``imports``: a file referred to in any way is in
+use. What flakelint cannot compute stays conservative: a computed path
+becomes a glob that reaches every file it could match, and a directory handed
+to an unknown function reaches everything below it. Over-reaching can only
+hide an orphan, never invent one.
+
+Contexts (NixOS, home-manager, darwin, package, overlay, expression, flake)
+start at the places that decide them (``nixosSystem { modules }``,
+``home-manager.users.<u>``, ``nixosModules.x``, ``callPackage``) and flow along
+module ``imports``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from flakelint.facts import FileFacts, PathRef, file_facts
+from flakelint.globs import compile_glob
+
+ROOT_FILES = ("flake.nix", "default.nix", "shell.nix")
+
+NIXOS, HOME, DARWIN = "nixos", "home-manager", "darwin"
+PACKAGE, OVERLAY, EXPRESSION, FLAKE = "package", "overlay", "expression", "flake"
+BUILDER_CONTEXTS = {
+    "nixosSystem": NIXOS,
+    "nixosConfiguration": NIXOS,
+    "homeManagerConfiguration": HOME,
+    "darwinSystem": DARWIN,
+    "evalModules": None,
+}
+OUTPUT_CONTEXTS = {
+    "nixosModules": NIXOS,
+    "nixosModule": NIXOS,
+    "homeModules": HOME,
+    "homeManagerModules": HOME,
+    "homeManagerModule": HOME,
+    "darwinModules": DARWIN,
+    "darwinModule": DARWIN,
+    "overlays": OVERLAY,
+    "overlay": OVERLAY,
+}
+MODULE_CONTEXTS = {NIXOS, HOME, DARWIN}
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    kind: str
+    ref: PathRef
+
+
+@dataclass
+class ImportGraph:
+    roots: list[str]
+    nodes: dict[str, set[str]]  # reached file -> contexts
+    edges: list[Edge]
+    refs: dict[str, list[PathRef]]  # facts of every parsed file, reached or not
+    incomplete: list[str] = field(default_factory=list)  # why reach may be unknown
+    #: A framework that loads files by convention, not by path (blueprint…):
+    #: reach is then unknown and FL201 stays silent.
+    autowired: str | None = None
+
+    @property
+    def reached(self) -> set[str]:
+        return set(self.nodes)
+
+    def networkx(self):
+        """The graph as a networkx DiGraph (imported only when asked for)."""
+        import networkx as nx
+
+        graph = nx.MultiDiGraph()
+        for node, contexts in self.nodes.items():
+            graph.add_node(node, contexts=sorted(contexts), root=node in self.roots)
+        for edge in self.edges:
+            graph.add_edge(edge.source, edge.target, kind=edge.kind)
+        return graph
+
+
+class FileIndex:
+    """Fast questions about the repository's file listing."""
+
+    def __init__(self, files: list[str]):
+        self.files = sorted(files)
+        self.file_set = set(files)
+        self.nix_files = [f for f in self.files if f.endswith(".nix")]
+        directories = set()
+        for f in self.files:
+            parts = f.split("/")[:-1]
+            for depth in range(1, len(parts) + 1):
+                directories.add("/".join(parts[:depth]))
+        self.directories = directories
+
+    def is_dir(self, relpath: str) -> bool:
+        return relpath == "." or relpath in self.directories
+
+    def files_under(self, directory: str) -> list[str]:
+        if directory in (".", ""):
+            return list(self.files)
+        prefix = directory.rstrip("/") + "/"
+        start = bisect.bisect_left(self.files, prefix)
+        found = []
+        for f in self.files[start:]:
+            if not f.startswith(prefix):
+                break
+            found.append(f)
+        return found
+
+    def nix_under(self, directory: str, skip_underscore: bool = False) -> list[str]:
+        if directory in (".", ""):
+            found = list(self.nix_files)
+        else:
+            prefix = directory.rstrip("/") + "/"
+            start = bisect.bisect_left(self.nix_files, prefix)
+            found = []
+            for f in self.nix_files[start:]:
+                if not f.startswith(prefix):
+                    break
+                found.append(f)
+        if skip_underscore:
+            base = 0 if directory in (".", "") else len(directory) + 1
+            found = [f for f in found if not any(p.startswith("_") for p in f[base:].split("/"))]
+        return found
+
+    def matching(self, glob: str) -> tuple[list[str], list[str]]:
+        """(files, directories) matching an anchored glob."""
+        regex = compile_glob(glob)
+        files = [f for f in self.files if regex.match(f)]
+        directories = sorted(d for d in self.directories if regex.match(d))
+        return files, directories
+
+
+def resolve(ref: PathRef, index: FileIndex) -> list[str]:
+    """The ``.nix`` files a path reference reaches."""
+    if ref.kind == "exact":
+        return _resolve_one(ref.target, ref, index)
+    if ref.kind == "pattern":
+        files, directories = index.matching(ref.target)
+        reached = [f for f in files if f.endswith(".nix")]
+        for directory in directories:
+            reached += _resolve_one(directory, ref, index)
+        return sorted(set(reached))
+    return []
+
+
+def _resolve_one(target: str, ref: PathRef, index: FileIndex) -> list[str]:
+    if target in index.file_set:
+        return [target] if target.endswith(".nix") else []
+    if not index.is_dir(target):
+        return []
+    if ref.usage in ("src", "guard", "read", "doc"):
+        return []
+    if ref.module_like:
+        default = "default.nix" if target == "." else f"{target}/default.nix"
+        return [default] if default in index.file_set else []
+    return index.nix_under(target, ref.skip_underscore)
+
+
+def initial_contexts(ref: PathRef) -> set[str]:
+    """Contexts a reference gives its target by itself (before propagation)."""
+    if ref.usage == "modules" and ref.builder in BUILDER_CONTEXTS:
+        context = BUILDER_CONTEXTS[ref.builder]
+        return {context} if context else set()
+    if ref.usage == "home-module":
+        return {HOME}
+    if ref.usage == "callPackage":
+        return {PACKAGE}
+    if ref.attrpath and ref.attrpath[0] in OUTPUT_CONTEXTS and ref.source == "flake.nix":
+        return {OUTPUT_CONTEXTS[ref.attrpath[0]]}
+    if ref.attrpath and len(ref.attrpath) >= 2 and ref.attrpath[0] == "flake" and ref.attrpath[1] in OUTPUT_CONTEXTS:
+        return {OUTPUT_CONTEXTS[ref.attrpath[1]]}  # flake-parts: flake.nixosModules.x
+    return set()
+
+
+def build_graph(repo) -> ImportGraph:
+    index = FileIndex(repo.files)
+    refs: dict[str, list[PathRef]] = {}
+    facts: dict[str, FileFacts] = {}
+    for path, source in repo.sources.items():
+        facts[path] = file_facts(source)
+        refs[path] = facts[path].refs
+    roots = [f for f in ROOT_FILES if f in index.file_set]
+    nodes: dict[str, set[str]] = {root: set() for root in roots}
+    if "flake.nix" in nodes:
+        nodes["flake.nix"].add(FLAKE)
+    edges: list[Edge] = []
+    incomplete: list[str] = []
+    queue = list(roots)
+    position = 0
+    while position < len(queue):
+        current = queue[position]
+        position += 1
+        if current not in facts:
+            incomplete.append(f"{current} could not be analysed")
+            continue
+        if facts[current].has_errors:
+            incomplete.append(f"{current} has syntax errors")
+        for ref in facts[current].refs:
+            for target in resolve(ref, index):
+                edges.append(Edge(current, target, ref.usage, ref))
+                if target not in nodes:
+                    nodes[target] = set()
+                    queue.append(target)
+    _propagate_contexts(nodes, edges)
+    autowired = None
+    for path in sorted(nodes):
+        if path in repo.sources:
+            autowired = detect_autowiring(repo.sources[path])
+            if autowired:
+                break
+    return ImportGraph(roots=roots, nodes=nodes, edges=edges, refs=refs, incomplete=incomplete, autowired=autowired)
+
+
+#: Names that mark a framework loading files by directory convention with no
+#: path in flake.nix to follow.
+AUTOWIRING_MARKERS = (
+    "blueprint",  # numtide/blueprint: hosts/, modules/, packages/ by convention
+    "autoWire",  # nixos-unified's flake-parts modules (autoWire, autoWiring)
+    "autoWiring",
+    "nixos-unified",
+    "ez-configs",  # ez-configs: configurations from directories
+    "ezConfigs",
+    "flakelight",  # flakelight: nixDir autoloading
+    "clan-core",  # clan: machines/<name>/configuration.nix by convention
+    "buildClan",
+)
+
+
+def detect_autowiring(source) -> str | None:
+    from flakelint import nixast
+
+    if not any(marker.encode() in source.data for marker in AUTOWIRING_MARKERS):
+        return None
+    found = nixast.captures("(variable_expression) @name (select_expression) @name", source.root_node)
+    for node in found.get("name", []):
+        dotted = nixast.dotted_name(source.data, node)
+        if not dotted:
+            continue
+        parts = dotted.split(".")
+        for marker in AUTOWIRING_MARKERS:
+            if marker in parts or dotted.endswith(marker):
+                return marker
+    return None
+
+
+def _propagate_contexts(nodes: dict[str, set[str]], edges: list[Edge]) -> None:
+    outgoing: dict[str, list[Edge]] = {}
+    for edge in edges:
+        outgoing.setdefault(edge.source, []).append(edge)
+        nodes[edge.target] |= initial_contexts(edge.ref)
+    work = [n for n, contexts in nodes.items() if contexts]
+    while work:
+        current = work.pop()
+        for edge in outgoing.get(current, []):
+            inherited = set()
+            if edge.kind in ("imports",) or (edge.kind == "import" and edge.ref.anonymous):
+                inherited = nodes[current] & MODULE_CONTEXTS
+            if inherited - nodes[edge.target]:
+                nodes[edge.target] |= inherited
+                work.append(edge.target)
+    for edge in edges:
+        if edge.kind == "import" and not edge.ref.anonymous and not nodes[edge.target]:
+            nodes[edge.target].add(EXPRESSION)
+
+
+class PathChecker:
+    """Does a path's target exist, and does git track it?"""
+
+    def __init__(self, repo, index: FileIndex | None = None):
+        import os
+
+        self._lexists = os.path.lexists
+        self._join = os.path.join
+        self.root = repo.root
+        self.index = index or FileIndex(repo.files)
+        self.tracked = repo.flake.tracked
+        self.nested = list(repo.flake.nested)
+
+    @staticmethod
+    def checkable(refs: list[PathRef]) -> list[PathRef]:
+        """Exact path references whose target must exist.
+
+        A target the same file tests with ``builtins.pathExists`` is optional.
+        """
+        guarded = {ref.target for ref in refs if ref.usage == "guard"}
+        return [
+            ref
+            for ref in refs
+            if ref.kind == "exact" and ref.usage not in ("guard", "doc") and ref.target not in guarded
+        ]
+
+    def status(self, ref: PathRef) -> tuple[str, str]:
+        """("ok" | "missing" | "no-default" | "untracked" | "ignored", the path shown)."""
+        target = ref.target
+        if ref.literal is not None and ref.usage not in ("import",) and not ref.module_like:
+            target = ref.literal
+        index = self.index
+        nested = self._nested_root(target)
+        if nested is not None:
+            return self._nested_status(target), target
+        if index.is_dir(target) and ref.module_like:
+            default = "default.nix" if target == "." else f"{target}/default.nix"
+            if default in index.file_set:
+                return self._tracked_status(default), default
+            if self._lexists(self._join(self.root, default)):
+                return "ignored", default
+            return "no-default", target
+        if target in index.file_set:
+            return self._tracked_status(target), target
+        if index.is_dir(target):
+            if self.tracked is not None and not any(
+                f in self.tracked for f in index.files_under(target)
+            ):
+                return "untracked", target + "/"
+            return "ok", target
+        if self._lexists(self._join(self.root, target)):
+            return "ignored", target
+        return "missing", target
+
+    def _nested_root(self, target: str) -> str | None:
+        for root in self.nested:
+            if target == root or target.startswith(root + "/"):
+                return root
+        return None
+
+    def _nested_status(self, target: str) -> str:
+        """A path into a nested flake: its files belong to that flake's listing."""
+        if not self._lexists(self._join(self.root, target)):
+            return "missing"
+        if self.tracked is None:
+            return "ok"
+        prefix = target + "/"
+        if target in self.tracked or any(t.startswith(prefix) for t in self.tracked):
+            return "ok"
+        return "untracked"
+
+    def _tracked_status(self, path: str) -> str:
+        if self.tracked is None or path in self.tracked:
+            return "ok"
+        return "untracked"

@@ -1,0 +1,168 @@
+"""Small helpers over tree-sitter-nix nodes: names, attribute paths, strings, calls.
+
+Everything here is iterative or bounded: repositories can hold files nested
+tens of thousands of levels deep, and Python's recursion limit must never be
+what decides whether a file is analysed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+WRAPPERS = {"parenthesized_expression"}
+
+
+@lru_cache(maxsize=64)
+def query(source: str):
+    """A compiled tree-sitter query over the Nix grammar (cached)."""
+    import tree_sitter
+
+    from flakelint.parse import nix_language
+
+    return tree_sitter.Query(nix_language(), source)
+
+
+def captures(pattern: str, node) -> dict[str, list]:
+    from tree_sitter import QueryCursor
+
+    return QueryCursor(query(pattern)).captures(node)
+
+
+def node_text(source_bytes: bytes, node) -> str:
+    return source_bytes[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def unwrap(node):
+    """Strip parentheses: ``((x))`` -> ``x``."""
+    while node is not None and node.type in WRAPPERS:
+        node = node.child_by_field_name("expression")
+    return node
+
+
+def outer(node):
+    """Climb out of parentheses: the expression this node stands for in its context."""
+    while node.parent is not None and node.parent.type in WRAPPERS:
+        node = node.parent
+    return node
+
+
+def attr_name(data: bytes, attr) -> str | None:
+    """The static name of one attrpath component, None when computed (``${x}``)."""
+    if attr.type == "identifier":
+        return node_text(data, attr)
+    if attr.type == "string_expression":
+        parts = attr.named_children
+        if all(p.type in ("string_fragment", "escape_sequence") for p in parts):
+            return string_value(data, attr)
+    return None
+
+
+def attrpath_names(data: bytes, attrpath) -> list[str | None]:
+    return [attr_name(data, a) for a in attrpath.named_children if a.type != "comment"]
+
+
+def binding_path(data: bytes, binding) -> list[str | None]:
+    attrpath = binding.child_by_field_name("attrpath")
+    return attrpath_names(data, attrpath) if attrpath is not None else []
+
+
+def full_attrpath(data: bytes, binding, limit: int = 32) -> list[str | None]:
+    """The attribute path of a binding including enclosing sets.
+
+    ``home-manager = { users.alice = x; }`` gives ``home-manager.users.alice``
+    for the inner binding. Stops at anything that is not a plain nested set.
+    """
+    names = binding_path(data, binding)
+    node = binding
+    for _ in range(limit):
+        binding_set = node.parent
+        attrset = binding_set.parent if binding_set is not None else None
+        if attrset is None or attrset.type not in ("attrset_expression", "rec_attrset_expression"):
+            break
+        enclosing = outer(attrset).parent
+        if enclosing is None or enclosing.type != "binding":
+            break
+        names = binding_path(data, enclosing) + names
+        node = enclosing
+    return names
+
+
+def string_value(data: bytes, node) -> str | None:
+    """The value of a string with no interpolation, None otherwise."""
+    if node.type not in ("string_expression", "indented_string_expression"):
+        return None
+    out = []
+    for part in node.named_children:
+        if part.type == "string_fragment":
+            out.append(node_text(data, part))
+        elif part.type == "escape_sequence":
+            text = node_text(data, part)
+            out.append({"\\n": "\n", "\\t": "\t", "\\r": "\r"}.get(text, text[1:] if text.startswith("\\") else text))
+        else:
+            return None
+    return "".join(out)
+
+
+def apply_head(node):
+    """For ``f a b c``: the function ``f`` and the arguments ``[a, b, c]``."""
+    args = []
+    while node is not None and node.type == "apply_expression":
+        args.append(node.child_by_field_name("argument"))
+        node = unwrap(node.child_by_field_name("function"))
+    args.reverse()
+    return node, args
+
+
+def dotted_name(data: bytes, node) -> str | None:
+    """``builtins.readDir`` / ``inputs.import-tree`` / ``import``; None when not a plain name."""
+    suffix: list[str] = []
+    node = unwrap(node)
+    while node is not None and node.type == "select_expression":
+        if node.child_by_field_name("default") is not None:
+            return None
+        names = attrpath_names(data, node.child_by_field_name("attrpath"))
+        if any(n is None for n in names):
+            return None
+        suffix[:0] = names
+        node = unwrap(node.child_by_field_name("expression"))
+    if node is None or node.type != "variable_expression":
+        return None
+    return ".".join([node_text(data, node), *suffix])
+
+
+def call_name(data: bytes, head) -> str | None:
+    """The last static name of a function expression: ``pkgs.${system}.callPackage`` -> ``callPackage``."""
+    head = unwrap(head)
+    if head is None:
+        return None
+    if head.type == "variable_expression":
+        return node_text(data, head)
+    if head.type == "select_expression":
+        names = attrpath_names(data, head.child_by_field_name("attrpath"))
+        return names[-1] if names else None
+    return None
+
+
+def last_name(dotted: str | None) -> str | None:
+    return dotted.rsplit(".", 1)[-1] if dotted else None
+
+
+def walk(node):
+    """Every node below ``node`` (pre-order), iteratively."""
+    cursor = node.walk()
+    while True:
+        yield cursor.node
+        if cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent() or cursor.node == node:
+                return
+
+
+def has_error_ancestor(node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "ERROR":
+            return True
+        parent = parent.parent
+    return False

@@ -1,0 +1,68 @@
+from flakelint.diagnostic import Severity
+from flakelint.rule import RepoRule
+
+
+class ImportCycle(RepoRule):
+    """Files that `import` each other in a cycle: infinite recursion.
+
+    ## What it does
+    Reports a cycle of plain `import` expressions that Nix evaluates as soon
+    as each file's value is needed: `a.nix` is `import ./b.nix`, and
+    `b.nix` imports `a.nix` again. Module `imports` lists are not counted (the
+    module system deduplicates them), nor are imports that sit inside an
+    attribute value, a list element or a function body, which Nix evaluates
+    only on demand.
+
+    ## Why is this bad?
+    Evaluation never ends: Nix stops with "infinite recursion encountered".
+
+    ## Example
+    ```nix
+    # file: default.nix
+    import ./lib.nix
+    # file: lib.nix
+    let base = import ./default.nix; in base // { }
+    ```
+
+    ## Use instead
+    ```nix
+    # file: default.nix
+    import ./lib.nix
+    # file: lib.nix
+    let base = import ./base.nix; in base // { }
+    # file: base.nix
+    { }
+    ```
+    """
+
+    code = "FL206"
+    name = "import-cycle"
+    severity = Severity.ERROR
+
+    def check(self, repo):
+        graph = repo.graph
+        eager = [e for e in graph.edges if e.kind == "import" and e.ref.eager and e.ref.kind == "exact"]
+        if not eager:
+            return
+        import networkx as nx
+
+        digraph = nx.DiGraph()
+        first_edge = {}
+        for edge in eager:
+            digraph.add_edge(edge.source, edge.target)
+            first_edge.setdefault((edge.source, edge.target), edge)
+        for component in sorted(nx.strongly_connected_components(digraph), key=min):
+            if len(component) == 1:
+                (only,) = component
+                if not digraph.has_edge(only, only):
+                    continue
+            start = min(component)
+            cycle = nx.find_cycle(digraph.subgraph(component), source=start)
+            files = [source for source, _ in cycle] + [cycle[0][0]]
+            edge = first_edge[cycle[0]]
+            yield self.at_ref(
+                repo,
+                edge.ref,
+                "import cycle: " + " -> ".join(files) + " (infinite recursion when evaluated)",
+                hint="move what both files need into a third file that neither imports back",
+            )
