@@ -11,4 +11,4 @@ packages = ["flakelint"] + [f"flakelint.{p}" for p in find_packages("flakelint")
 packages += ["flakelint.rules"] + [f"flakelint.rules.{p}" for p in find_packages("rules")]
 package_dir = {"flakelint": "flakelint", "flakelint.rules": "rules"}
 
-setup(packages=packages, package_dir=package_dir)
+setup(packages=packages, package_dir=package_dir, package_data={"flakelint": ["data/*.toml"]})

@@ -55,6 +55,10 @@ class PathRef:
     #: For a string like "${./dir}/rest": the path that must exist (./dir);
     #: the rest need not, unless the string is imported.
     literal: str | None = None
+    #: "home-manager" when the path sits inside `home-manager.users.<u>` or
+    #: `home-manager.sharedModules` of another module: that part is evaluated
+    #: by home-manager whatever the file's own context is.
+    scope: str | None = None
     builder: str | None = None  # for `modules` lists: the function called (nixosSystem, …)
     attrpath: tuple = ()  # the attribute the path is bound to, through nested sets
 
@@ -234,7 +238,24 @@ def _make(source, node, expression, kind: str, target: str, literal: str | None 
         builder=builder,
         attrpath=attrpath,
         literal=literal,
+        scope=_enclosing_scope(source.data, expression),
     )
+
+
+def _enclosing_scope(data: bytes, expression) -> str | None:
+    names: list = []
+    node = expression
+    for _ in range(512):
+        parent = node.parent
+        if parent is None:
+            break
+        if parent.type == "binding":
+            names[:0] = nixast.binding_path(data, parent)
+        node = parent
+    for index in range(len(names) - 1):
+        if names[index] == "home-manager" and names[index + 1] in ("users", "sharedModules"):
+            return "home-manager"
+    return None
 
 
 DOCUMENTATION_ATTRS = {"example", "defaultText", "description", "literalExpression", "literalExample", "literalMD"}

@@ -65,6 +65,8 @@ class ImportGraph:
     #: A framework that loads files by convention, not by path (blueprint…):
     #: reach is then unknown and FL201 stays silent.
     autowired: str | None = None
+    #: The flake outputs model (configurations and their modules).
+    model: object = None
 
     @property
     def reached(self) -> set[str]:
@@ -163,6 +165,8 @@ def _resolve_one(target: str, ref: PathRef, index: FileIndex) -> list[str]:
 
 def initial_contexts(ref: PathRef) -> set[str]:
     """Contexts a reference gives its target by itself (before propagation)."""
+    if ref.scope == HOME and (ref.module_like or ref.anonymous):
+        return {HOME}
     if ref.usage == "modules" and ref.builder in BUILDER_CONTEXTS:
         context = BUILDER_CONTEXTS[ref.builder]
         return {context} if context else set()
@@ -206,14 +210,42 @@ def build_graph(repo) -> ImportGraph:
                 if target not in nodes:
                     nodes[target] = set()
                     queue.append(target)
-    _propagate_contexts(nodes, edges)
+    from flakelint.flake import build_model
+
+    model = build_model(repo, index) if "flake.nix" in repo.sources else None
+    _propagate_contexts(nodes, edges, configuration_seeds(model, index, nodes))
     autowired = None
     for path in sorted(nodes):
         if path in repo.sources:
             autowired = detect_autowiring(repo.sources[path])
             if autowired:
                 break
-    return ImportGraph(roots=roots, nodes=nodes, edges=edges, refs=refs, incomplete=incomplete, autowired=autowired)
+    return ImportGraph(
+        roots=roots, nodes=nodes, edges=edges, refs=refs, incomplete=incomplete, autowired=autowired, model=model
+    )
+
+
+def configuration_seeds(model, index: FileIndex, nodes: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Contexts the evaluated configurations give the files in their module lists."""
+    seeds: dict[str, set[str]] = {}
+    if model is None:
+        return seeds
+    for configuration in model.configurations:
+        for entry in configuration.modules:
+            if entry.kind == "path":
+                target = entry.target
+                if index.is_dir(target):
+                    target = "default.nix" if target == "." else f"{target}/default.nix"
+                targets = [target]
+            elif entry.kind == "pattern":
+                files, directories = index.matching(entry.target)
+                targets = [f for f in files if f.endswith(".nix")] + [f"{d}/default.nix" for d in directories]
+            else:
+                continue
+            for target in targets:
+                if target in nodes:
+                    seeds.setdefault(target, set()).add(configuration.kind)
+    return seeds
 
 
 #: Names that mark a framework loading files by directory convention with no
@@ -248,8 +280,10 @@ def detect_autowiring(source) -> str | None:
     return None
 
 
-def _propagate_contexts(nodes: dict[str, set[str]], edges: list[Edge]) -> None:
+def _propagate_contexts(nodes: dict[str, set[str]], edges: list[Edge], seeds: dict[str, set[str]]) -> None:
     outgoing: dict[str, list[Edge]] = {}
+    for path, contexts in seeds.items():
+        nodes[path] |= contexts
     for edge in edges:
         outgoing.setdefault(edge.source, []).append(edge)
         nodes[edge.target] |= initial_contexts(edge.ref)
@@ -258,7 +292,9 @@ def _propagate_contexts(nodes: dict[str, set[str]], edges: list[Edge]) -> None:
         current = work.pop()
         for edge in outgoing.get(current, []):
             inherited = set()
-            if edge.kind in ("imports",) or (edge.kind == "import" and edge.ref.anonymous):
+            if edge.ref.scope is not None:
+                pass  # inside home-manager.users.<u> of this file: set by initial_contexts
+            elif edge.kind in ("imports",) or (edge.kind == "import" and edge.ref.anonymous):
                 inherited = nodes[current] & MODULE_CONTEXTS
             if inherited - nodes[edge.target]:
                 nodes[edge.target] |= inherited

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+from flakelint.diagnostic import Severity
+from flakelint.graph import HOME, NIXOS
+from flakelint.modules import option_definitions
+from flakelint.rule import RepoRule
+
+
+@lru_cache(maxsize=1)
+def option_roots() -> dict[str, dict[tuple[str, ...], str]]:
+    """The tables in flakelint/data/option_roots.toml: side -> {path prefix: why}."""
+    text = resources.files("flakelint").joinpath("data/option_roots.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    return {side: {tuple(key.split(".")): why for key, why in table.items()} for side, table in data.items()}
+
+
+def _match(path: tuple[str, ...], table: dict[tuple[str, ...], str]) -> tuple[tuple[str, ...], str] | None:
+    for prefix, why in table.items():
+        if path[: len(prefix)] == prefix:
+            return prefix, why
+    return None
+
+
+class WrongModuleContext(RepoRule):
+    """A module sets options of the other module system (NixOS vs home-manager).
+
+    ## What it does
+    Works out, from the import graph, which module system evaluates each
+    file: NixOS (reached from `nixosSystem` modules, `nixosModules`) or
+    home-manager (reached from `homeManagerConfiguration` modules,
+    `home-manager.users.<u>`, `home-manager.sharedModules`, `homeModules`),
+    following `imports`. It then reports a file evaluated by home-manager
+    that sets a NixOS-only option root (`boot`, `fileSystems`, `networking`,
+    `environment.systemPackages`, `users.users`, `systemd.services`,
+    `services.xserver`, `hardware`, `home-manager`), or a file evaluated by
+    NixOS that sets a home-manager-only root (`home`, `xdg.configFile`,
+    `wayland.windowManager`), including a file used in both. The tables are
+    data (`flakelint/data/option_roots.toml`), each entry with its reason.
+
+    Options both systems have (`programs`, `services`, `nix`, `fonts`,
+    `nixpkgs`) are never evidence, and a file whose context flakelint cannot
+    establish is not checked.
+
+    ## Why is this bad?
+    Evaluation fails with "The option `home.packages' does not exist" — or
+    worse, the module is imported where it was never meant to be.
+
+    ## Example
+    ```nix
+    # file: flake.nix
+    {
+      outputs = { nixpkgs, home-manager, ... }: {
+        homeConfigurations.alice = home-manager.lib.homeManagerConfiguration {
+          pkgs = nixpkgs.legacyPackages.x86_64-linux;
+          modules = [ ./home.nix ];
+        };
+      };
+    }
+    # file: home.nix
+    { pkgs, ... }:
+    {
+      environment.systemPackages = [ pkgs.git ];
+    }
+    ```
+
+    ## Use instead
+    ```nix
+    # file: flake.nix
+    {
+      outputs = { nixpkgs, home-manager, ... }: {
+        homeConfigurations.alice = home-manager.lib.homeManagerConfiguration {
+          pkgs = nixpkgs.legacyPackages.x86_64-linux;
+          modules = [ ./home.nix ];
+        };
+      };
+    }
+    # file: home.nix
+    { pkgs, ... }:
+    {
+      home.packages = [ pkgs.git ];
+    }
+    ```
+    """
+
+    code = "FL207"
+    name = "wrong-module-context"
+    severity = Severity.ERROR
+
+    def check(self, repo):
+        graph = repo.graph
+        tables = option_roots()
+        for path in sorted(graph.nodes):
+            contexts = graph.nodes[path]
+            if not contexts & {NIXOS, HOME} or path not in repo.sources:
+                continue
+            source = repo.sources[path]
+            if source.root_node.has_error:
+                continue
+            both = NIXOS in contexts and HOME in contexts
+            reported: set[tuple[str, ...]] = set()
+            for option, binding in option_definitions(source):
+                for side, foreign in ((HOME, "nixos-only"), (NIXOS, "home-manager-only")):
+                    if side not in contexts:
+                        continue
+                    hit = _match(option, tables[foreign])
+                    if hit is None or hit[0] in reported:
+                        continue
+                    reported.add(hit[0])
+                    used_as = "both NixOS and home-manager" if both else side if side != NIXOS else "NixOS"
+                    owner = "NixOS" if foreign == "nixos-only" else "home-manager"
+                    yield self.diagnostic(
+                        source,
+                        binding,
+                        f"`{'.'.join(option)}` is a {owner}-only option, but this file is evaluated as a "
+                        f"{used_as} module: {hit[1]}",
+                        hint="move the setting to a module of the right kind",
+                    )
