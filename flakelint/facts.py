@@ -107,6 +107,8 @@ def _path_ref(source, node, directory: str) -> PathRef | None:
         elif child.type == "interpolation":
             pieces.append(INTERPOLATED)
     raw = "".join(pieces)
+    if raw.startswith("/") and _is_suffix_operand(node):
+        return None  # `self + /modules/x.nix`: part of the path on the left
     if raw.startswith("/"):
         base, rest = None, raw
     else:
@@ -186,10 +188,29 @@ def _compose(data: bytes, node):
         right = nixast.unwrap(parent.child_by_field_name("right"))
         if right is not None and right.type in ("string_expression", "indented_string_expression"):
             suffix += _string_pieces(data, right.named_children)
+        elif right is not None and right.type == "path_expression" and nixast.node_text(data, right).startswith("/"):
+            suffix += _path_pieces(data, right)  # `self + /x`: Nix appends the absolute path
         else:
             suffix += "/" + UNKNOWN_REST
         expression = nixast.outer(parent)
     return expression, suffix, in_string
+
+
+def _path_pieces(data: bytes, node) -> str:
+    return "".join(
+        nixast.node_text(data, child) if child.type == "path_fragment" else INTERPOLATED
+        for child in node.named_children
+        if child.type in ("path_fragment", "interpolation")
+    )
+
+
+def _is_suffix_operand(node) -> bool:
+    expression = nixast.outer(node)
+    parent = expression.parent
+    if parent is None or parent.type != "binary_expression" or parent.child_by_field_name("right") != expression:
+        return False
+    operator = parent.child_by_field_name("operator")
+    return operator is not None and operator.type == "+"
 
 
 def _string_pieces(data: bytes, parts) -> str:

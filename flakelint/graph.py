@@ -164,7 +164,14 @@ def _resolve_one(target: str, ref: PathRef, index: FileIndex) -> list[str]:
 
 
 def initial_contexts(ref: PathRef) -> set[str]:
-    """Contexts a reference gives its target by itself (before propagation)."""
+    """Contexts a reference gives its target by itself (before propagation).
+
+    Only an exact path decides a context: a pattern (``./${host}``) may match
+    files that are not meant (``hosts/home.nix`` as well as ``hosts/laptop/``),
+    so it reaches them but says nothing about how they are evaluated.
+    """
+    if ref.kind != "exact":
+        return set()
     if ref.scope == HOME and (ref.module_like or ref.anonymous):
         return {HOME}
     if ref.usage == "modules" and ref.builder in BUILDER_CONTEXTS:
@@ -181,6 +188,11 @@ def initial_contexts(ref: PathRef) -> set[str]:
     return set()
 
 
+#: How a path into a nested flake from its parent is resolved: like a module
+#: path (a directory means its default.nix).
+_EXTRA_ROOT_REF = PathRef(source="", written="", kind="exact", target="", usage="import", start=0, end=0)
+
+
 def build_graph(repo) -> ImportGraph:
     index = FileIndex(repo.files)
     refs: dict[str, list[PathRef]] = {}
@@ -189,6 +201,10 @@ def build_graph(repo) -> ImportGraph:
         facts[path] = file_facts(source)
         refs[path] = facts[path].refs
     roots = [f for f in ROOT_FILES if f in index.file_set]
+    for extra in getattr(repo.flake, "extra_roots", []):
+        for path in _resolve_one(extra, _EXTRA_ROOT_REF, index):
+            if path not in roots:
+                roots.append(path)
     nodes: dict[str, set[str]] = {root: set() for root in roots}
     if "flake.nix" in nodes:
         nodes["flake.nix"].add(FLAKE)
@@ -237,10 +253,7 @@ def configuration_seeds(model, index: FileIndex, nodes: dict[str, set[str]]) -> 
                 if index.is_dir(target):
                     target = "default.nix" if target == "." else f"{target}/default.nix"
                 targets = [target]
-            elif entry.kind == "pattern":
-                files, directories = index.matching(entry.target)
-                targets = [f for f in files if f.endswith(".nix")] + [f"{d}/default.nix" for d in directories]
-            else:
+            else:  # patterns and unknown entries decide no context
                 continue
             for target in targets:
                 if target in nodes:
@@ -292,8 +305,8 @@ def _propagate_contexts(nodes: dict[str, set[str]], edges: list[Edge], seeds: di
         current = work.pop()
         for edge in outgoing.get(current, []):
             inherited = set()
-            if edge.ref.scope is not None:
-                pass  # inside home-manager.users.<u> of this file: set by initial_contexts
+            if edge.ref.scope is not None or edge.ref.kind != "exact":
+                pass  # home-manager.users.<u> scope is set by initial_contexts; patterns decide nothing
             elif edge.kind in ("imports",) or (edge.kind == "import" and edge.ref.anonymous):
                 inherited = nodes[current] & MODULE_CONTEXTS
             if inherited - nodes[edge.target]:
@@ -354,6 +367,8 @@ class PathChecker:
             ):
                 return "untracked", target + "/"
             return "ok", target
+        if self.tracked is not None and any(t.startswith(target + "/") for t in self.tracked):
+            return "ok", target  # tracked content, not checked out in this work tree
         if self._lexists(self._join(self.root, target)):
             return "ignored", target
         return "missing", target
