@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 
 import click
@@ -20,54 +21,126 @@ OUTPUT_FORMATS = ("full", "concise", "json", "github", "sarif")
 
 
 class DefaultToCheck(click.Group):
-    """A group whose default command is ``check``: ``flakelint .`` means ``flakelint check .``."""
+    """A group whose default command is ``check``: ``flakelint .`` means ``flakelint check .``.
+
+    It also keeps the promise of no traceback for the other commands: an
+    unexpected exception becomes one line on stderr and exit 2.
+    """
 
     def parse_args(self, ctx, args):
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - never a traceback
+            _internal_error(exc)
+
+
+def _internal_error(exc: BaseException, debug: bool = False) -> None:
+    """Report an unexpected exception in one line (or a traceback with --debug) and exit 2."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+        sys.exit(EXIT_ERROR)
+    from flakelint.escape import clean
+
+    reason = clean(" ".join(str(exc).split()))[:300]
+    click.echo(
+        f"flakelint: internal error: {type(exc).__name__}: {reason} (run with --debug for details)",
+        err=True,
+    )
+    sys.exit(EXIT_ERROR)
+
 
 def _split_codes(values: tuple[str, ...]) -> list[str]:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
+_EPOCH = re.compile(r"^-?[0-9]{1,12}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
 def parse_now(value: str) -> float:
     """``--now``: seconds since the epoch, or a date ``YYYY-MM-DD`` (UTC midnight)."""
     text = value.strip()
-    if text.lstrip("-").isdigit():
+    if _EPOCH.match(text):
         return float(int(text))
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is neither seconds since the epoch nor a date YYYY-MM-DD") from None
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()
+    if _DATE.match(text):
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()
+    from flakelint.escape import clean
+
+    raise click.BadParameter(f"{clean(value)!r} is neither seconds since the epoch nor a date YYYY-MM-DD")
 
 
-def resolve_now(option: str | None) -> float | None:
+def _now_callback(ctx, param, value):
+    return None if value is None else parse_now(value)
+
+
+def resolve_now(option: float | None, environ=os.environ) -> float | None:
+    """The time age checks compare with: ``--now``, else ``SOURCE_DATE_EPOCH``, else None (the clock)."""
     if option is not None:
-        return parse_now(option)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        return option
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
-        if not epoch.isdigit():
-            raise click.UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds")
+        if not re.fullmatch(r"[0-9]{1,12}", epoch):
+            from flakelint.config import ConfigError
+            from flakelint.escape import clean
+
+            raise ConfigError(f"SOURCE_DATE_EPOCH={clean(epoch)!r} is not a whole number of seconds")
         return float(epoch)
     return None
 
 
+def use_color(output_format: str, output_file: str | None, isatty: bool, environ=os.environ) -> bool:
+    """Colour only for the ``full`` format written to a terminal, and never when ``NO_COLOR`` is set.
+
+    (https://no-color.org: any non-empty value of ``NO_COLOR`` turns colour off.)
+    """
+    return output_format == "full" and output_file is None and isatty and not environ.get("NO_COLOR")
+
+
 def _write(text: str, output_file: str | None) -> None:
     if output_file:
-        with open(output_file, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        try:
+            with open(output_file, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except OSError as exc:
+            from flakelint.escape import clean
+
+            reason = exc.strerror or type(exc).__name__
+            click.echo(f"flakelint: error: cannot write {clean(output_file)}: {reason}", err=True)
+            sys.exit(EXIT_ERROR)
         return
     stream = sys.stdout
     buffer = getattr(stream, "buffer", None)
-    if buffer is not None:
-        stream.flush()
-        buffer.write(text.encode("utf-8", "backslashreplace"))
-        buffer.flush()
-    else:
-        stream.write(text)
+    try:
+        if buffer is not None:
+            stream.flush()
+            buffer.write(text.encode("utf-8", "backslashreplace"))
+            buffer.flush()
+        else:
+            stream.write(text)
+            stream.flush()
+    except BrokenPipeError:
+        # The reader went away (`flakelint . | head`): not an error worth a
+        # message. Point stdout at /dev/null so the interpreter's final flush
+        # does not complain either.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def _warn(message: str) -> None:
@@ -79,7 +152,11 @@ def _warn(message: str) -> None:
 @click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="flakelint", message="%(prog)s %(version)s")
 def main():
-    """flakelint: lint a Nix flake repository (run `flakelint .`)."""
+    """flakelint: lint a Nix flake repository.
+
+    `flakelint [PATH ...]` is short for `flakelint check [PATH ...]`; see
+    `flakelint check --help` for its options.
+    """
 
 
 @main.command("check")
@@ -99,7 +176,13 @@ def main():
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (no cache exists yet; accepted).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print a count per rule instead of the findings.")
-@click.option("--now", "now_option", metavar="EPOCH|DATE", help="The time age checks compare with.")
+@click.option(
+    "--now",
+    "now_option",
+    metavar="EPOCH|DATE",
+    callback=_now_callback,
+    help="The time age checks compare with: seconds since the epoch or YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else the clock).",
+)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of internal errors.")
 def check(paths, output_format, output_file, select, extend_select, ignore, config_path, no_cache, exit_zero, statistics, now_option, debug):
     """Lint the flake repositories at PATH (default: the current directory)."""
@@ -119,21 +202,15 @@ def check(paths, output_format, output_file, select, extend_select, ignore, conf
     except click.ClickException:
         raise
     except Exception as exc:  # noqa: BLE001 - never a traceback without --debug
-        if debug:
-            raise
         from flakelint.config import ConfigError
         from flakelint.discover import DiscoveryError
-        from flakelint.escape import clean
 
-        if isinstance(exc, (ConfigError, DiscoveryError)):
-            click.echo(f"flakelint: error: {clean(str(exc))}", err=True)
-        else:
-            reason = clean(" ".join(str(exc).split()))[:300]
-            click.echo(
-                f"flakelint: internal error: {type(exc).__name__}: {reason} (run with --debug for details)",
-                err=True,
-            )
-        sys.exit(EXIT_ERROR)
+        if isinstance(exc, (ConfigError, DiscoveryError)) and not debug:
+            from flakelint.escape import clean
+
+            click.echo(f"flakelint: error: {clean(' '.join(str(exc).split()))}", err=True)
+            sys.exit(EXIT_ERROR)
+        _internal_error(exc, debug)
     sys.exit(code)
 
 
@@ -143,6 +220,11 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
     from flakelint.report import ReportContext, render
 
     now = resolve_now(now_option)
+    if select and not _split_codes(select):
+        from flakelint.config import ConfigError
+
+        # `--select "$CODES"` with an empty variable must not lint nothing and pass.
+        raise ConfigError("--select: no rule codes given")
     overrides = Overrides(
         select=check_selectors(_split_codes(select), "--select") if select else None,
         extend_select=check_selectors(_split_codes(extend_select), "--extend-select"),
@@ -152,13 +234,13 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
     result = lint(paths, overrides, now)
     for warning in result.warnings:
         _warn(warning)
-    to_terminal = output_file is None and sys.stdout.isatty()
+    isatty = _stdout_isatty()
     if output_format is None:
-        output_format = "full" if to_terminal else "concise"
+        output_format = "full" if output_file is None and isatty else "concise"
     context = ReportContext(
         files_analysed=result.files_analysed,
         flakes=len(result.flakes),
-        color=to_terminal and output_format == "full" and not os.environ.get("NO_COLOR"),
+        color=use_color(output_format, output_file, isatty),
     )
     if statistics:
         text = render_statistics(result.diagnostics)
@@ -168,6 +250,13 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
     if result.diagnostics and not exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _stdout_isatty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def render_statistics(diagnostics) -> str:
@@ -204,6 +293,35 @@ def rules_command(output_format):
 
     renderers = {"text": rules_text, "json": rules_json, "markdown": rules_markdown_table}
     _write(renderers[output_format](), None)
+
+
+@main.command("graph")
+@click.argument("path", default=".", type=click.Path(exists=False))
+@click.option("--format", "graph_format", type=click.Choice(("dot", "mermaid", "json")), default="dot")
+@click.option("--output-file", type=click.Path(dir_okay=False, writable=True), help="Write the graph to FILE.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this config file.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks of internal errors.")
+def graph_command(path, graph_format, output_file, config_path, debug):
+    """Print the import graph of the flake at PATH (nested flakes are not included)."""
+    try:
+        from flakelint.api import load_repo
+        from flakelint.graph_render import graph_data, render_dot, render_json, render_mermaid
+
+        data = graph_data(load_repo(path, config_path))
+        renderers = {"dot": render_dot, "mermaid": render_mermaid, "json": render_json}
+        _write(renderers[graph_format](data), output_file)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        from flakelint.config import ConfigError
+        from flakelint.discover import DiscoveryError
+
+        if isinstance(exc, (ConfigError, DiscoveryError)) and not debug:
+            from flakelint.escape import clean
+
+            click.echo(f"flakelint: error: {clean(' '.join(str(exc).split()))}", err=True)
+            sys.exit(EXIT_ERROR)
+        _internal_error(exc, debug)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,10 +11,10 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from flakelint.diagnostic import Severity
+from flakelint.globs import path_glob_match, path_glob_regex
 from flakelint.parse import DEFAULT_MAX_FILE_SIZE
 from flakelint.registry import all_rules, codes_matching
 
@@ -47,25 +47,41 @@ class Settings:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str | None = None  # the config file these came from
+    # The command line's selectors: a second layer applied on top of the
+    # file's (see :meth:`enabled_codes`).
+    cli_select: list[str] | None = None
+    cli_extend_select: list[str] = field(default_factory=list)
+    cli_ignore: list[str] = field(default_factory=list)
+
+    def apply_cli(self, select: list[str] | None, extend_select: list[str], ignore: list[str]) -> None:
+        """Record the command line's ``--select/--extend-select/--ignore`` (idempotent)."""
+        self.cli_select = None if select is None else [s.upper() for s in select]
+        self.cli_extend_select = [s.upper() for s in extend_select]
+        self.cli_ignore = [s.upper() for s in ignore]
 
     def enabled_codes(self) -> frozenset[str]:
-        """Codes that run: the most specific selector wins, ``ignore`` wins ties.
+        """Codes that run.
 
-        Without ``select`` the default is every rule that is not info-level.
+        Two layers, the config file's and then the command line's. Within a
+        layer the most specific selector wins (``FL001`` beats ``FL0`` beats
+        ``ALL``) and ``ignore`` wins ties. A layer with ``select`` starts
+        afresh (so ``--select`` on the command line replaces the file's
+        whole selection); a layer without one adjusts the result of the
+        layer below. With no ``select`` anywhere the starting set is every
+        rule that is not info-level.
         """
         rules = all_rules()
-        positives = (self.select if self.select is not None else []) + self.extend_select
-        enabled = set()
-        for code, rule in rules.items():
-            best_on = max((len(s) for s in positives if _selects(s, code)), default=-1)
-            best_off = max((len(s) for s in self.ignore if _selects(s, code)), default=-1)
-            if best_off >= 0 and best_off >= best_on:
-                continue
-            if best_on >= 0:
-                enabled.add(code)
-            elif self.select is None and rule.severity > Severity.INFO:
-                enabled.add(code)
+        enabled = {code for code, rule in rules.items() if rule.severity > Severity.INFO}
+        for select, extend, ignore in (
+            (self.select, self.extend_select, self.ignore),
+            (self.cli_select, self.cli_extend_select, self.cli_ignore),
+        ):
+            enabled = _apply_layer(enabled, rules, select, extend, ignore)
         return frozenset(enabled)
+
+    def ignores_explicitly(self, code: str) -> bool:
+        """Does an ``ignore`` selector (file or command line) name this code?"""
+        return any(_selects(selector, code) and selector.strip().upper() != "ALL" for selector in self.ignore + self.cli_ignore)
 
     def ignored_for(self, relpath: str) -> set[str]:
         """Codes ``per-file-ignores`` turns off for one file."""
@@ -80,8 +96,26 @@ class Settings:
         return any(glob_matches(pattern, relpath) for pattern in self.exclude)
 
 
+def _apply_layer(enabled: set[str], rules, select, extend, ignore) -> set[str]:
+    positives = (select or []) + extend
+    result = set() if select is not None else set(enabled)
+    for code in rules:
+        best_on = max((_specificity(s) for s in positives if _selects(s, code)), default=-1)
+        best_off = max((_specificity(s) for s in ignore if _selects(s, code)), default=-1)
+        if best_off >= 0 and best_off >= best_on:
+            result.discard(code)
+        elif best_on >= 0:
+            result.add(code)
+    return result
+
+
+def _specificity(selector: str) -> int:
+    key = selector.strip().upper()
+    return 0 if key == "ALL" else len(key)
+
+
 def _selects(selector: str, code: str) -> bool:
-    key = selector.upper()
+    key = selector.strip().upper()
     return key == "ALL" or code.startswith(key)
 
 
@@ -120,11 +154,15 @@ def settings_from_mapping(data: dict[str, Any], display: str) -> Settings:
     settings.extend_select = _code_list(data.get("extend-select", []), display, "extend-select")
     settings.ignore = _code_list(data.get("ignore", []), display, "ignore")
     settings.exclude = _string_list(data.get("exclude", []), display, "exclude")
+    for pattern in settings.exclude:
+        _check_glob(pattern, display, "exclude")
     per_file = data.get("per-file-ignores", {})
     if not isinstance(per_file, dict):
         raise ConfigError(f"{display}: 'per-file-ignores' must be a table of glob = [codes]")
     for pattern, codes in per_file.items():
-        settings.per_file_ignores[pattern] = _code_list(codes, display, f"per-file-ignores.{pattern!r}")
+        key = f'per-file-ignores."{pattern}"'
+        _check_glob(pattern, display, key)
+        settings.per_file_ignores[pattern] = _code_list(codes, display, key)
     if "max-file-size" in data:
         settings.max_file_size = parse_size(data["max-file-size"], f"{display}: 'max-file-size'")
     if "layout" in data:
@@ -152,9 +190,12 @@ def validate_rule_options(code: str, options: Any, display: str) -> dict[str, An
         if option is None:
             known = ", ".join(sorted(rule.options)) or "none"
             raise ConfigError(f"{display}: [rules.{code}]: unknown option '{key}' (options of {code}: {known})")
-        if isinstance(value, bool) and option.type is not bool and bool not in _as_tuple(option.type):
+        types = _as_tuple(option.type)
+        if float in types and isinstance(value, int) and not isinstance(value, bool):
+            continue  # an integer is a fine float
+        if isinstance(value, bool) and bool not in types:
             raise ConfigError(f"{display}: [rules.{code}] '{key}' must be {_type_name(option.type)}")
-        if not isinstance(value, option.type):
+        if not isinstance(value, types):
             raise ConfigError(f"{display}: [rules.{code}] '{key}' must be {_type_name(option.type)}")
     return dict(options)
 
@@ -176,16 +217,31 @@ def _string_list(value: Any, display: str, key: str) -> list[str]:
 
 
 def _code_list(value: Any, display: str, key: str) -> list[str]:
-    codes = _string_list(value, display, key)
+    codes = [c.strip() for c in _string_list(value, display, key)]
     for selector in codes:
-        if not codes_matching(selector):
+        if not _SELECTOR.match(selector) or not codes_matching(selector):
             raise ConfigError(f"{display}: '{key}': unknown rule code or prefix '{selector}'")
     return [c.upper() for c in codes]
 
 
+_SELECTOR = re.compile(r"^(?:ALL|FL\d{0,3})$", re.I)
+
+
 def check_selectors(selectors: list[str], where: str) -> list[str]:
-    """Validate code selectors given on the command line."""
-    return _code_list(selectors, where, "codes")
+    """Validate code selectors given on the command line (``where`` names the option)."""
+    for selector in selectors:
+        if not _SELECTOR.match(selector) or not codes_matching(selector):
+            raise ConfigError(f"{where}: unknown rule code or prefix '{selector}'")
+    return [c.upper() for c in selectors]
+
+
+def _check_glob(pattern: str, display: str, key: str) -> None:
+    if not pattern.strip():
+        raise ConfigError(f"{display}: '{key}': an empty glob pattern matches nothing")
+    try:
+        path_glob_regex(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{display}: '{key}': invalid glob pattern {pattern!r}: {exc}") from None
 
 
 def parse_size(value: Any, where: str) -> int:
@@ -205,45 +261,6 @@ def parse_size(value: Any, where: str) -> int:
     raise ConfigError(f"{where} must be a size in bytes or a string like \"4MiB\"")
 
 
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern:
-    anchored = "/" in pattern.rstrip("/")
-    body = pattern.strip("/") if anchored else pattern.rstrip("/")
-    out = []
-    index = 0
-    while index < len(body):
-        char = body[index]
-        if body.startswith("**/", index):
-            out.append("(?:.*/)?")
-            index += 3
-            continue
-        if body.startswith("**", index):
-            out.append(".*")
-            index += 2
-            continue
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            close = body.find("]", index + 1)
-            if close == -1:
-                out.append(re.escape(char))
-            else:
-                content = body[index + 1 : close].replace("\\", "\\\\")
-                if content.startswith("!"):
-                    content = "^" + content[1:]
-                out.append(f"[{content}]")
-                index = close + 1
-                continue
-        else:
-            out.append(re.escape(char))
-        index += 1
-    prefix = "" if anchored else "(?:.*/)?"
-    # A pattern naming a directory matches everything below it.
-    return re.compile(f"^{prefix}{''.join(out)}(?:/.*)?$", re.S)
-
-
 def glob_matches(pattern: str, relpath: str) -> bool:
     """gitignore-like globs against a root-relative path.
 
@@ -251,4 +268,4 @@ def glob_matches(pattern: str, relpath: str) -> bool:
     pattern without a slash matches at any depth, and a directory pattern
     matches every file below it.
     """
-    return bool(_glob_regex(pattern).match(relpath))
+    return path_glob_match(pattern, relpath)

@@ -36,6 +36,10 @@ class Flake:
     git_problem: str | None = None
     nested: list[str] = field(default_factory=list)  # roots of nested flakes, relative
     parent: str | None = None  # absolute root of the enclosing flake, if nested
+    is_template: bool = False  # declared as a template by its parent (set by the engine)
+    #: Files of this (nested) flake that its parent refers to directly: roots
+    #: of its import graph as much as its own flake.nix (set by the engine).
+    extra_roots: list[str] = field(default_factory=list)
 
     @property
     def has_flake_nix(self) -> bool:
@@ -170,10 +174,44 @@ def _is_result_link(root: str, relpath: str) -> bool:
     return os.path.islink(os.path.join(root, relpath))
 
 
+def looks_like_flake(path: str) -> bool:
+    """Is this ``flake.nix`` a flake (a set with ``outputs``/``inputs``), not a module named so?
+
+    Some repositories keep a NixOS module called ``flake.nix`` in a
+    subdirectory; only a real flake starts a separate root. When the file
+    cannot be read or parsed, it is taken to be a flake, as before.
+    """
+    from flakelint import nixast
+    from flakelint.parse import parse_source, read_source
+
+    data = read_source(path, "flake.nix", os.path.dirname(path), 1024 * 1024)
+    if not isinstance(data, bytes):
+        return True
+    try:
+        source = parse_source(data, "flake.nix")
+    except Exception:  # noqa: BLE001 - discovery must never fail on content
+        return True
+    body = nixast.unwrap(source.root_node.child_by_field_name("expression"))
+    if body is None or body.type not in ("attrset_expression", "rec_attrset_expression"):
+        return body is None
+    names = {
+        (nixast.binding_path(data, b) or [None])[0]
+        for binding_set in body.named_children
+        if binding_set.type == "binding_set"
+        for b in binding_set.named_children
+        if b.type == "binding"
+    }
+    return bool(names & {"outputs", "inputs", "description", "nixConfig"})
+
+
 def split_nested_flakes(top: Flake) -> list[Flake]:
     """Split one listing into the top flake and every nested flake below it."""
     roots = sorted(
-        (f[: -len("/flake.nix")] for f in top.files if f.endswith("/flake.nix")),
+        (
+            f[: -len("/flake.nix")]
+            for f in top.files
+            if f.endswith("/flake.nix") and looks_like_flake(os.path.join(top.root, f))
+        ),
         key=lambda r: (-r.count("/"), r),
     )
     if not roots:
@@ -213,3 +251,12 @@ def split_nested_flakes(top: Flake) -> list[Flake]:
             )
         )
     return result
+
+
+def git_toplevel(root: str) -> str | None:
+    """The top of the git work tree holding ``root`` (None outside git)."""
+    result = _run_git(root, "rev-parse", "--show-toplevel")
+    if result is None or result.returncode != 0:
+        return None
+    top = os.fsdecode(result.stdout.strip())
+    return os.path.normpath(top) if top else None

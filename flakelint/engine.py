@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from flakelint.config import Settings, find_config, load_settings
 from flakelint.diagnostic import Diagnostic, Position, Severity
 from flakelint.discover import Flake, discover
-from flakelint.parse import SourceFile, Unreadable, check_text, parse_source, read_source
+from flakelint.parse import ParseTimeout, SourceFile, Unreadable, check_text, parse_source, read_source
 from flakelint.registry import all_rules
 from flakelint.repo import Repo
 from flakelint.rule import FileRule, RepoRule
@@ -49,10 +49,7 @@ def settings_for(flake: Flake, overrides: Overrides, inherited: Settings | None)
         settings = load_settings(path) if path else (inherited or Settings())
         if path is None and inherited is not None:
             settings = replace(inherited)
-    if overrides.select is not None:
-        settings.select = list(overrides.select)
-    settings.extend_select = settings.extend_select + list(overrides.extend_select)
-    settings.ignore = settings.ignore + list(overrides.ignore)
+    settings.apply_cli(overrides.select, list(overrides.extend_select), list(overrides.ignore))
     return settings
 
 
@@ -66,24 +63,28 @@ def lint(paths: list[str], overrides: Overrides | None = None, now: float | None
     files_analysed = 0
     targets = [discover(path) for path in paths]
     settings_by_root: dict[str, Settings] = {}
+    template_roots: set[str] = set()
+    parent_references: dict[str, set[str]] = {}
     for target in targets:
         for flake in target.flakes:
             if flake.root in flakes_done:
-                found = flakes_done[flake.root]
-            else:
-                settings = settings_for(flake, overrides, settings_by_root.get(flake.parent or ""))
-                settings_by_root[flake.root] = settings
-                if flake.git_problem:
-                    warnings.append(
-                        f"{_display_dir(flake.root)}: git could not list the files ({flake.git_problem}); "
-                        "listed them from the file system instead, so git-based checks are off"
-                    )
-                found_diagnostics, count = lint_flake(flake, settings, now)
-                files_analysed += count
-                flakes_done[flake.root] = flake
-                diagnostics.extend(found_diagnostics)
-                found = flake
-            del found
+                continue
+            settings = settings_for(flake, overrides, settings_by_root.get(flake.parent or ""))
+            settings_by_root[flake.root] = settings
+            if flake.git_problem:
+                warnings.append(
+                    f"{_display_dir(flake.root)}: git could not list the files ({flake.git_problem}); "
+                    "listed them from the file system instead, so git-based checks are off"
+                )
+            flake.is_template = flake.root in template_roots
+            flake.extra_roots = sorted(set(flake.extra_roots) | parent_references.get(flake.root, set()))
+            found_diagnostics, count, repo = lint_flake(flake, settings, now)
+            template_roots |= declared_templates(repo)
+            for root, paths in references_into_nested(repo).items():
+                parent_references.setdefault(root, set()).update(paths)
+            files_analysed += count
+            flakes_done[flake.root] = flake
+            diagnostics.extend(found_diagnostics)
     only_files = {t.only_file for t in targets if t.only_file}
     if only_files and all(t.only_file for t in targets):
         diagnostics = [d for d in diagnostics if os.path.join(d.root, d.path) in only_files]
@@ -96,7 +97,74 @@ def _identity(d: Diagnostic) -> tuple:
     return (d.root, d.path, d.start, d.end, d.code, d.message)
 
 
-def lint_flake(flake: Flake, settings: Settings, now: float) -> tuple[list[Diagnostic], int]:
+def declared_templates(repo: Repo) -> set[str]:
+    """Absolute roots of the directories a flake declares as ``templates``.
+
+    A template is a skeleton to copy (``nix flake init -t``): its flake may
+    refer to files the user is meant to create, so path rules stay silent in it.
+    """
+    if not repo.flake.nested or "flake.nix" not in repo.sources:
+        return set()
+    roots = set()
+    for refs in repo.graph.refs.values():
+        for ref in refs:
+            names = [n for n in ref.attrpath if n is not None]
+            if ref.kind == "exact" and ("templates" in names or "defaultTemplate" in names):
+                roots.add(os.path.normpath(os.path.join(repo.root, ref.target)))
+    return roots
+
+
+def read_repo(flake: Flake, settings: Settings, now: float) -> tuple[Repo, list[Diagnostic]]:
+    """Read and parse every ``.nix`` file of a flake once: the repository model.
+
+    Excluded files are parsed too, because the import graph needs their
+    paths (or the files they import would look orphaned); their findings are
+    dropped later. Files that cannot be read come back as FL002 findings.
+    """
+    repo = Repo(flake=flake, settings=settings, now=now)
+    unreadable: list[Diagnostic] = []
+    for relpath in nix_candidates(flake.files):
+        outcome = load_source(flake.root, relpath, settings.max_file_size)
+        if isinstance(outcome, Unreadable):
+            unreadable.append(
+                Diagnostic(
+                    code="FL002",
+                    message=f"cannot analyse this file: it {outcome.reason}",
+                    path=relpath,
+                    start=outcome.position,
+                )
+            )
+            repo.unreadable.add(relpath)
+        elif outcome is None:
+            repo.unreadable.add(relpath)
+        else:
+            repo.sources[relpath] = outcome
+    return repo, unreadable
+
+
+def references_into_nested(repo: Repo) -> dict[str, set[str]]:
+    """Paths of a flake that point into its nested flakes, by nested root.
+
+    ``import ./dev/private/flake-compat.nix`` from the parent reaches that
+    file although the nested flake's own ``flake.nix`` does not.
+    """
+    if not repo.flake.nested:
+        return {}
+    found: dict[str, set[str]] = {}
+    nested = sorted(repo.flake.nested, key=lambda r: -r.count("/"))
+    for refs in repo.graph.refs.values():
+        for ref in refs:
+            if ref.kind != "exact" or ref.usage in ("src", "guard", "read", "doc"):
+                continue
+            owner = next((r for r in nested if ref.target == r or ref.target.startswith(r + "/")), None)
+            if owner is None:
+                continue
+            inner = "." if ref.target == owner else ref.target[len(owner) + 1 :]
+            found.setdefault(os.path.normpath(os.path.join(repo.root, owner)), set()).add(inner)
+    return found
+
+
+def lint_flake(flake: Flake, settings: Settings, now: float) -> tuple[list[Diagnostic], int, Repo]:
     rules = all_rules()
     enabled = settings.enabled_codes()
     file_rules = []
@@ -107,25 +175,17 @@ def lint_flake(flake: Flake, settings: Settings, now: float) -> tuple[list[Diagn
             file_rules.append(cls(settings.rule_options.get(code), now))
         elif issubclass(cls, RepoRule):
             repo_rules.append(cls(settings.rule_options.get(code), now))
-    repo = Repo(flake=flake, settings=settings, now=now)
-    raw: list[Diagnostic] = []
-    for relpath in nix_candidates(flake.files):
+    repo, raw = read_repo(flake, settings, now)
+    analysed = 0
+    for relpath, source in repo.sources.items():
         if settings.is_excluded(relpath):
             continue
-        outcome = load_source(flake.root, relpath, settings.max_file_size)
-        if isinstance(outcome, Unreadable):
-            raw.append(Diagnostic(code="FL002", message=f"cannot analyse this file: it {outcome.reason}", path=relpath, start=outcome.position))
-            repo.unreadable.add(relpath)
-            continue
-        if outcome is None:
-            repo.unreadable.add(relpath)
-            continue
-        repo.sources[relpath] = outcome
+        analysed += 1
         for rule in file_rules:
-            raw.extend(run_file_rule(rule, outcome))
+            raw.extend(run_file_rule(rule, source))
     for rule in repo_rules:
         raw.extend(run_repo_rule(rule, repo))
-    return finish(raw, repo, enabled), len(repo.sources)
+    return finish(raw, repo, enabled), analysed, repo
 
 
 def nix_candidates(files: list[str]) -> list[str]:
@@ -152,7 +212,10 @@ def load_source(root: str, relpath: str, max_size: int) -> SourceFile | Unreadab
     problem = check_text(data, relpath)
     if problem is not None:
         return problem
-    return parse_source(data, relpath, abspath)
+    try:
+        return parse_source(data, relpath, abspath)
+    except ParseTimeout as exc:
+        return Unreadable(relpath, str(exc))
 
 
 def run_file_rule(rule: FileRule, source: SourceFile) -> list[Diagnostic]:
@@ -187,11 +250,16 @@ def finish(raw: list[Diagnostic], repo: Repo, enabled: frozenset[str]) -> list[D
     settings = repo.settings
     by_file: dict[str, list[Diagnostic]] = {}
     for diagnostic in raw:
-        if diagnostic.code not in enabled:
+        if settings.is_excluded(diagnostic.path):
+            continue
+        if diagnostic.code not in enabled and not (diagnostic.code == "FL004" and not settings.ignores_explicitly("FL004")):
+            # A crash is never hidden by a narrow --select: only an explicit ignore hides FL004.
             continue
         by_file.setdefault(diagnostic.path, []).append(diagnostic)
     result = []
-    paths = set(by_file) | {p for p, s in repo.sources.items() if b"flakelint:" in s.data}
+    paths = set(by_file) | {
+        p for p, s in repo.sources.items() if b"flakelint:" in s.data and not settings.is_excluded(p)
+    }
     for path in sorted(paths):
         ignored = settings.ignored_for(path)
         found = [d for d in by_file.get(path, []) if d.code not in ignored]

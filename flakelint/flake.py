@@ -193,6 +193,7 @@ class Evaluator:
         self.steps = 0
         self.depth = 0
         self.file_cache: dict[str, Thunk] = {}
+        self.module_arguments = Attrs({}, partial=True)  # flake-parts module arguments
 
     # -- entry points
 
@@ -423,6 +424,8 @@ class Evaluator:
                 if default is not None and not value.partial:
                     return self.eval(default, env, file)
             elif isinstance(value, External):
+                if names[-1] == "mkFlake" and "flake-parts" in value.path.split(".") + list(names):
+                    return Builtin("flake-parts-mkFlake")
                 if names[-1] in BUILTIN_FUNCTIONS:
                     return Builtin(names[-1])
                 return External(".".join([value.path, *(n or "?" for n in names[index:])]))
@@ -642,8 +645,55 @@ class Evaluator:
 
     _builtin_concatLists = _builtin_flatten
 
+    # -- flake-parts
+
+    def _builtin_flake_parts_mkFlake(self, node, file, _arguments, module):
+        """``flake-parts.lib.mkFlake { inherit inputs; } module``: the ``flake`` option of its modules."""
+        outputs: dict = {}
+        pending = [module]
+        seen_files: set[str] = set()
+        partial = False
+        while pending:
+            if len(seen_files) > 500:
+                break
+            item = pending.pop()
+            current = _resolve(self, self.force(item) if isinstance(item, Thunk) else item)
+            if isinstance(current, PathValue):
+                current = self._module_file(current, seen_files)
+            if isinstance(current, Lambda):
+                current = self._call_lambda(current, Thunk.of(self.module_arguments))
+            if not isinstance(current, Attrs):
+                partial = True
+                continue
+            if "flake" in current.entries:
+                flake_value = _resolve(self, self.force(current.entries["flake"]))
+                if isinstance(flake_value, Attrs):
+                    _merge_into(self, outputs, flake_value)
+                    partial = partial or flake_value.partial
+                else:
+                    partial = True
+            if "imports" in current.entries:
+                imports = _resolve(self, self.force(current.entries["imports"]))
+                if isinstance(imports, ListValue):
+                    pending.extend(imports.items)
+                else:
+                    partial = True
+        return Attrs(outputs, partial=True if partial else False)
+
+    def _module_file(self, path: PathValue, seen: set[str]):
+        if path.pattern or path.outside:
+            return Unknown("a module path flakelint cannot compute")
+        target = path.target
+        if self.index.is_dir(target):
+            target = "default.nix" if target == "." else f"{target}/default.nix"
+        if target in seen or target not in self.repo.sources:
+            return Unknown(f"{target} is not a parsed file of this flake")
+        seen.add(target)
+        return self.file_value(target)
+
 
 BUILTIN_FUNCTIONS = {
+    "flake-parts-mkFlake": 2,
     "nixosSystem": 1,
     "homeManagerConfiguration": 1,
     "darwinSystem": 1,
@@ -702,6 +752,22 @@ def _resolve(evaluator, value):
     return Unknown("too many indirections")
 
 
+def _merge_into(evaluator, target: dict, source: Attrs, depth: int = 0) -> None:
+    """Merge module definitions of ``flake`` (sets merge, the first other value wins)."""
+    for name, thunk in source.entries.items():
+        if name not in target:
+            target[name] = thunk
+            continue
+        if depth >= 2:
+            continue
+        existing = _resolve(evaluator, evaluator.force(target[name]))
+        incoming = _resolve(evaluator, evaluator.force(thunk))
+        if isinstance(existing, Attrs) and isinstance(incoming, Attrs):
+            merged = dict(existing.entries)
+            _merge_into(evaluator, merged, incoming, depth + 1)
+            target[name] = Thunk.of(Attrs(merged, existing.partial or incoming.partial))
+
+
 def _list_items(value) -> list:
     if isinstance(value, ListValue):
         return list(value.items)
@@ -754,6 +820,9 @@ def build_model(repo, index) -> FlakeModel:
         outputs_function = _resolve(evaluator, evaluator.force(top.entries["outputs"]))
         self_value = Attrs({}, partial=True, is_self=True)
         inputs = _inputs_value(evaluator, top, self_value)
+        evaluator.module_arguments = Attrs(
+            {"inputs": Thunk.of(inputs), "self": Thunk.of(self_value)}, partial=True
+        )
         outputs = _resolve(evaluator, evaluator.apply(outputs_function, Thunk.of(inputs), None, "flake.nix"))
         if isinstance(outputs, Attrs):
             self_value.entries.update(outputs.entries)

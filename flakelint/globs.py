@@ -1,8 +1,10 @@
 """Glob patterns over repository-relative paths.
 
-``*`` and ``?`` stay within one path component, ``**`` crosses components.
-Used for config globs (unanchored: a pattern without a slash matches at any
-depth) and for the import graph's path patterns (anchored at the root).
+``*`` and ``?`` stay within one path component, ``**`` crosses components,
+``[abc]``/``[a-z]``/``[!abc]`` are character classes. Used for config globs
+(gitignore-like: a pattern without a slash matches at any depth, and a
+directory pattern matches everything below it) and for the import graph's
+path patterns (anchored at the flake root).
 """
 
 from __future__ import annotations
@@ -30,14 +32,18 @@ def compile_glob(pattern: str, anchored: bool = True, match_below: bool = False)
         elif char == "?":
             out.append("[^/]")
         elif char == "[":
-            close = pattern.find("]", index + 1)
+            # A `]` right after the opening (or after `!`) is a literal member.
+            negate = pattern.startswith("[!", index)
+            first = index + (2 if negate else 1)
+            close = pattern.find("]", first + 1)
             if close == -1:
                 out.append(re.escape(char))
             else:
-                content = pattern[index + 1 : close].replace("\\", "\\\\")
-                if content.startswith("!"):
-                    content = "^" + content[1:]
-                out.append(f"[{content}]")
+                members = "".join(
+                    c if c == "-" and 0 < i < close - first - 1 else re.escape(c)
+                    for i, c in enumerate(pattern[first:close])
+                )
+                out.append(f"[{'^/' if negate else ''}{members}]")
                 index = close + 1
                 continue
         else:
@@ -53,8 +59,13 @@ def glob_match(pattern: str, path: str) -> bool:
     return bool(compile_glob(pattern).match(path))
 
 
-def path_glob_match(pattern: str, path: str) -> bool:
-    """gitignore-like: a pattern without a slash matches at any depth; a directory matches below it."""
+def path_glob_regex(pattern: str) -> re.Pattern:
+    """The gitignore-like regex of a config glob (raises re.error when invalid)."""
     anchored = "/" in pattern.rstrip("/")
     body = pattern.strip("/") if anchored else pattern.rstrip("/")
-    return bool(compile_glob(body, anchored=anchored, match_below=True).match(path))
+    return compile_glob(body, anchored=anchored, match_below=True)
+
+
+def path_glob_match(pattern: str, path: str) -> bool:
+    """gitignore-like: a pattern without a slash matches at any depth; a directory matches below it."""
+    return bool(path_glob_regex(pattern).match(path))

@@ -6,10 +6,22 @@ never lead outside the flake root, and a file that is not UTF-8 is reported
 rather than guessed at. Everything that goes wrong becomes an
 :class:`Unreadable` (reported as FL002 by the engine), never an exception.
 
-Parsing works around one known gap of tree-sitter-nix 0.1.0: a trailing
+Parsing works around two known gaps of tree-sitter-nix 0.1.0. A trailing
 comma in formals (``{ a, b, }:``, the default style of nixfmt and alejandra)
-is valid Nix but parses as a MISSING identifier or an ERROR. Such commas are
-blanked to a space (offsets stay the same) and the file is parsed again.
+is valid Nix but parses as a MISSING identifier or an ERROR: such commas are
+blanked to a space (offsets stay the same) and the file is parsed again. And
+a carriage return not followed by a line feed ends a ``#`` comment for Nix
+but not for the grammar: the parser sees a line feed there instead.
+
+Parsing is bounded in time: tree-sitter is quadratic on a few inputs (a long
+run of ``-`` or ``a.a.a.``), so a hostile file could otherwise stall a CI job
+for hours. A parse that exceeds its budget raises :class:`ParseTimeout`, which
+the engine reports as FL002.
+
+Nothing here climbs the tree with ``Node.parent``: in tree-sitter that call
+walks down from the root, so it costs the node's depth, and a loop of them on
+a file nested 50,000 levels deep never ends. Walks use a tree cursor and
+enter only the subtrees that contain an error.
 """
 
 from __future__ import annotations
@@ -17,7 +29,9 @@ from __future__ import annotations
 import bisect
 import errno
 import os
+import re
 import stat
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -26,6 +40,13 @@ from flakelint.diagnostic import Position
 GIT_CRYPT_MAGIC = b"\0GITCRYPT"
 UTF8_BOM = b"\xef\xbb\xbf"
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+# Parse-time budget: a fixed allowance plus one per byte, several times what a
+# normal file needs (about 0.4 microseconds a byte), so only pathological
+# input ever reaches it.
+PARSE_SECONDS_BASE = 2.0
+PARSE_SECONDS_PER_BYTE = 2e-6
+_READ_CHUNK = 1 << 16
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 @lru_cache(maxsize=1)
@@ -41,6 +62,10 @@ def _parser():
     import tree_sitter
 
     return tree_sitter.Parser(nix_language())
+
+
+class ParseTimeout(Exception):
+    """tree-sitter did not finish within the time budget (reported as FL002)."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +90,9 @@ class SourceFile:
     """One parsed ``.nix`` file.
 
     ``data`` is the file exactly as on disk; ``tree`` was parsed from the same
-    bytes except that grammar-gap commas were blanked (same offsets), so node
-    byte ranges index into ``data`` directly.
+    bytes except that grammar-gap commas were blanked and lone carriage
+    returns made line feeds (same offsets), so node byte ranges index into
+    ``data`` directly. Read text through :meth:`text`, not ``Node.text``.
     """
 
     path: str  # relative to the flake root, forward slashes
@@ -75,6 +101,7 @@ class SourceFile:
     tree: object
     patched_offsets: tuple[int, ...] = ()
     _line_starts: list[int] = field(default_factory=list, repr=False)
+    _ascii: bool | None = field(default=None, repr=False)
 
     @property
     def root_node(self):
@@ -103,6 +130,10 @@ class SourceFile:
         line_start = starts[line_index]
         if line_index == 0 and self.has_bom:
             line_start = min(len(UTF8_BOM), offset)
+        if self._ascii is None:
+            self._ascii = self.data.isascii()
+        if self._ascii:
+            return Position(line_index + 1, offset - line_start + 1)
         column = len(self.data[line_start:offset].decode("utf-8", "replace")) + 1
         return Position(line_index + 1, column)
 
@@ -214,55 +245,132 @@ def _byte_position(data: bytes, offset: int) -> Position:
     return Position(line, column)
 
 
-def parse_source(data: bytes, relpath: str, abspath: str = "") -> SourceFile:
-    """Parse Nix source bytes, working around the trailing-comma grammar gap."""
-    parser = _parser()
-    tree = parser.parse(data)
+def parse_source(data: bytes, relpath: str, abspath: str = "", *, time_limit: float | None = None) -> SourceFile:
+    """Parse Nix source bytes, working around the trailing-comma grammar gap.
+
+    Raises :class:`ParseTimeout` when parsing takes longer than ``time_limit``
+    seconds (default: :func:`parse_time_limit` of the size).
+    """
+    limit = parse_time_limit(len(data)) if time_limit is None else time_limit
+    deadline = time.monotonic() + limit
+    text = data
+    if b"\r" in data:
+        # Nix ends a `#` comment at a carriage return; tree-sitter-nix only at
+        # a line feed. A lone CR becomes LF for the parser (same offsets).
+        text = _LONE_CR.sub(b"\n", data)
+    tree = _parse(text, deadline, limit)
     patched: tuple[int, ...] = ()
     if tree.root_node.has_error:
         commas = trailing_formal_commas(tree.root_node)
         if commas:
-            buffer = bytearray(data)
+            buffer = bytearray(text)
             for offset in commas:
                 buffer[offset] = 0x20
-            tree = parser.parse(bytes(buffer))
+            tree = _parse(bytes(buffer), deadline, limit)
             patched = tuple(commas)
     return SourceFile(path=relpath, abspath=abspath, data=data, tree=tree, patched_offsets=patched)
 
 
-_NOT_BEFORE_TRAILING_COMMA = {",", "{", "...", "ellipses", "@"}
+def parse_time_limit(size: int) -> float:
+    return PARSE_SECONDS_BASE + PARSE_SECONDS_PER_BYTE * size
+
+
+def _parse(data: bytes, deadline: float, limit: float):
+    parser = _parser()
+
+    def read(offset, _point):
+        # bytes, not a memoryview: py-tree-sitter 0.26 crashes in Node.text
+        # when a callback returned memoryviews.
+        return data[offset : offset + _READ_CHUNK]
+
+    def give_up(_offset, _has_error):
+        return time.monotonic() > deadline
+
+    try:
+        return parser.parse(read, progress_callback=give_up)
+    except ValueError:
+        # tree-sitter cancelled the parse; it would resume there next time.
+        parser.reset()
+        if time.monotonic() <= deadline:
+            raise
+        raise ParseTimeout(
+            f"takes too long to parse (over {limit:.1f} seconds): input that is pathological for the parser, "
+            "such as a very long run of `-`"
+        ) from None
 
 
 def trailing_formal_commas(root) -> list[int]:
     """Byte offsets of commas that end a formals list (``{ a, }:``).
 
-    A comma qualifies when the next token (comments aside) is the ``}`` that
-    closes a formals node and the previous token ends a formal (an identifier
-    or a default value), which is exactly where Nix's own grammar accepts one;
-    ``{ ..., }`` and ``{ , }`` stay syntax errors, as in Nix.
+    A comma qualifies when, inside a ``formals`` node and comments aside, it
+    comes right after a formal (a name, maybe with a default) and right before
+    the ``}`` that closes the formals, which is exactly where Nix's own grammar
+    accepts one. tree-sitter-nix 0.1.0 wraps such a comma in an ERROR node, or
+    follows it with a formal whose name is MISSING. ``{ ..., }`` and ``{ , }``
+    stay syntax errors, as in Nix.
     """
-    leaves = [leaf for leaf in iter_leaves(root) if leaf.type != "comment" and not leaf.is_missing]
     offsets = []
-    for index, leaf in enumerate(leaves):
-        if leaf.type != "," or index == 0 or index + 1 >= len(leaves):
+    for node in iter_error_subtree(root):
+        if node.type != "formals" or not node.has_error:
             continue
-        following = leaves[index + 1]
-        if following.type != "}" or following.parent is None or following.parent.type != "formals":
-            continue
-        previous = leaves[index - 1]
-        if previous.type in _NOT_BEFORE_TRAILING_COMMA:
-            continue
-        if _enclosing_non_error(leaf) != "formals":
-            continue
-        offsets.append(leaf.start_byte)
-    return offsets
+        children = [child for child in node.children if child.type != "comment"]
+        for index in range(1, len(children) - 1):
+            comma = _lone_comma(children[index])
+            if comma is None or children[index - 1].type != "formal":
+                continue
+            following = children[index + 1]
+            if following.type == "formal" and _only_missing(following) and index + 2 < len(children):
+                following = children[index + 2]
+            if following.type == "}" and not following.is_missing:
+                offsets.append(comma)
+    return sorted(offsets)
 
 
-def _enclosing_non_error(node) -> str | None:
-    parent = node.parent
-    while parent is not None and parent.type == "ERROR":
-        parent = parent.parent
-    return parent.type if parent is not None else None
+def _lone_comma(node) -> int | None:
+    """The offset of ``node`` when it is a comma, or an ERROR holding only a comma."""
+    if node.type == "," and not node.is_missing:
+        return node.start_byte
+    if node.type == "ERROR":
+        inner = [child for child in node.children if child.type != "comment"]
+        if len(inner) == 1 and inner[0].type == "," and not inner[0].is_missing:
+            return inner[0].start_byte
+    return None
+
+
+def _only_missing(formal) -> bool:
+    """A formal tree-sitter made up after a trailing comma: nothing but a MISSING name."""
+    return formal.end_byte == formal.start_byte and all(child.is_missing for child in formal.children)
+
+
+def iter_error_subtree(root, enter=None):
+    """Pre-order over the nodes of ``root`` that an error walk needs to see.
+
+    Enters only nodes with ``has_error`` (and, when given, for which
+    ``enter(node)`` is true), so a clean subtree is yielded as one node and
+    never walked: on a large file with one error this visits the path to the
+    error and the siblings along it. Iterative, with a tree cursor (no
+    ``Node.parent``), so depth costs nothing.
+    """
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        yield node
+        if node.has_error and node.child_count and (enter is None or enter(node)) and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
+
+
+def error_tokens(root):
+    """The leaves of ``root`` in document order, skipping subtrees without errors.
+
+    A subtree without errors is balanced (every bracket it opens it closes),
+    so for bracket matching near an error nothing is lost by skipping it.
+    """
+    for node in iter_error_subtree(root):
+        if node.child_count == 0:
+            yield node
 
 
 def iter_leaves(root):

@@ -124,6 +124,10 @@ class RepoRule(Rule):
     def at(self, path: str, message: str, line: int = 1, column: int = 1, hint: str | None = None) -> Diagnostic:
         return Diagnostic(code=self.code, message=message, path=path, start=Position(line, column), hint=hint)
 
+    def at_ref(self, repo, ref, message: str, hint: str | None = None) -> Diagnostic:
+        """A finding at a path reference found by :mod:`flakelint.facts`."""
+        return self.diagnostic(repo.sources[ref.source], start=ref.start, end=ref.end, message=message, hint=hint)
+
 
 class EngineRule(Rule):
     """A code the engine emits itself; the class carries metadata and docs."""

@@ -6,6 +6,13 @@ comments (before any code). Several codes are comma-separated, rule names work
 as well as codes, and text after ``--`` is the reason, kept for the reader.
 Comments are found with a tree-sitter query, so text inside strings never
 counts as a suppression.
+
+FL003 reports what suppresses nothing: an unknown code, a code of an enabled
+rule that silenced no finding, a directive with no code in brackets, and an
+``ignore-file`` after the leading comments (which is not honoured). FL003
+findings can themselves be silenced with ``ignore[FL003]`` or
+``ignore-file[FL003]`` (useful for codes of a newer flakelint); an
+``FL003`` entry is never reported as unused.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from functools import lru_cache
 from flakelint.diagnostic import Diagnostic, Position
 from flakelint.registry import rule_by_code_or_name
 
-_DIRECTIVE = re.compile(r"flakelint:\s*(ignore-file|ignore)\s*\[([^\]]*)\]")
+_DIRECTIVE = re.compile(r"flakelint:\s*(ignore-file|ignore)\b(?:\s*\[([^\]]*)\])?")
 
 
 @dataclass
@@ -33,6 +40,10 @@ class Suppression:
     file_level: bool
     lines: frozenset[int]
     codes: list[SuppressedCode] = field(default_factory=list)
+    #: where the directive starts (``flakelint:``)
+    position: Position = Position(1, 1)
+    #: why it can never suppress anything (reported as FL003), if it cannot
+    problem: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -59,15 +70,25 @@ def find_suppressions(source) -> list[Suppression]:
         for match in _DIRECTIVE.finditer(text):
             kind, body = match.group(1), match.group(2)
             file_level = kind == "ignore-file"
-            if file_level and node.start_byte > first_code:
-                continue  # only honoured in the leading comment block
             start = source.node_start(node)
             alone = source.line_text(start.line)[: start.column - 1].strip() == ""
             lines = {start.line}
             end_line = source.node_end(node).line
             if alone:
                 lines.add(end_line + 1)
-            suppression = Suppression(file_level=file_level, lines=frozenset(lines))
+            where = source.position(node.start_byte + len(text[: match.start()].encode()))
+            suppression = Suppression(file_level=file_level, lines=frozenset(lines), position=where)
+            found.append(suppression)
+            if body is None or not re.search(r"[^,\s]", body):
+                suppression.problem = f"`{kind}` needs the codes it suppresses in brackets: `{kind}[FL001]`"
+                continue
+            if file_level and node.start_byte > first_code:
+                # Only honoured in the leading comment block.
+                suppression.problem = (
+                    "`ignore-file[...]` works only in the file's leading comments, before any code; "
+                    "this one suppresses nothing"
+                )
+                continue
             body_offset = node.start_byte + len(text[: match.start(2)].encode())
             for item in re.finditer(r"[^,\s]+", body):
                 written = item.group(0)
@@ -76,7 +97,6 @@ def find_suppressions(source) -> list[Suppression]:
                 suppression.codes.append(
                     SuppressedCode(written, rule.code if rule else None, source.position(offset))
                 )
-            found.append(suppression)
     return found
 
 
@@ -107,25 +127,35 @@ def apply_suppressions(diagnostics: list[Diagnostic], suppressions: list[Suppres
 
 
 def unused_suppressions(path: str, suppressions: list[Suppression], enabled: frozenset[str]) -> list[Diagnostic]:
-    """FL003 for unknown codes and for enabled codes that silenced nothing."""
+    """FL003 for what suppresses nothing (see the module docstring).
+
+    Codes not in ``enabled`` are never reported as unused: flakelint cannot
+    know whether they would have fired. The FL003 findings are then passed
+    through the same suppressions, so ``ignore[FL003]`` silences them.
+    """
     found = []
     for suppression in suppressions:
+        if suppression.problem is not None:
+            found.append(_unused(path, suppression.position, len("flakelint:"), suppression.problem))
+            continue
         kind = "ignore-file" if suppression.file_level else "ignore"
         for entry in suppression.codes:
             if entry.code is None:
                 message = f"suppression names an unknown rule code `{entry.text}`"
-            elif entry.used or entry.code not in enabled:
+            elif entry.used or entry.code not in enabled or entry.code == "FL003":
                 continue
             else:
                 message = f"`{kind}[{entry.text}]` suppresses nothing: no {entry.code} finding here"
-            found.append(
-                Diagnostic(
-                    code="FL003",
-                    message=message,
-                    path=path,
-                    start=entry.position,
-                    end=Position(entry.position.line, entry.position.column + len(entry.text)),
-                    hint="remove it (or fix the code)",
-                )
-            )
-    return found
+            found.append(_unused(path, entry.position, len(entry.text), message))
+    return apply_suppressions(found, suppressions)
+
+
+def _unused(path: str, position: Position, width: int, message: str) -> Diagnostic:
+    return Diagnostic(
+        code="FL003",
+        message=message,
+        path=path,
+        start=position,
+        end=Position(position.line, position.column + width),
+        hint="remove it (or fix the code)",
+    )

@@ -116,14 +116,40 @@ def test_unknown_is_recorded_never_guessed(repo_factory):
         repo_factory,
         {
             "flake.nix": """{
-              inputs.flake-parts.url = "github:hercules-ci/flake-parts";
-              outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } { imports = [ ./parts ]; };
+              inputs.flake-utils.url = "github:numtide/flake-utils";
+              outputs = inputs: inputs.flake-utils.lib.eachDefaultSystem (system: { });
             }""",
-            "parts/default.nix": "{ }",
         },
     )
     assert model.configurations == []
-    assert model.unknown and "inputs.flake-parts" in model.unknown[0]
+    assert model.unknown and "inputs.flake-utils" in model.unknown[0]
+
+
+def test_flake_parts_modules_and_their_imports(repo_factory):
+    model = model_of(
+        repo_factory,
+        {
+            "flake.nix": """{
+              inputs.flake-parts.url = "github:hercules-ci/flake-parts";
+              inputs.nixpkgs.url = "github:NixOS/nixpkgs";
+              outputs = inputs@{ flake-parts, ... }:
+                flake-parts.lib.mkFlake { inherit inputs; } {
+                  systems = [ "x86_64-linux" ];
+                  imports = [ ./parts inputs.treefmt-nix.flakeModule ];
+                };
+            }""",
+            "parts/default.nix": "{ imports = [ ./hosts.nix ]; perSystem = { pkgs, ... }: { }; }",
+            "parts/hosts.nix": """{ inputs, self, ... }: {
+              flake.nixosConfigurations.box = inputs.nixpkgs.lib.nixosSystem {
+                modules = [ ../hosts/box.nix self.nixosModules.default ];
+              };
+              flake.nixosModules.default = ../modules/default.nix;
+            }""",
+            "hosts/box.nix": HOST,
+            "modules/default.nix": HOST,
+        },
+    )
+    assert modules(model, "nixos", "box") == [("path", "hosts/box.nix"), ("path", "modules/default.nix")]
 
 
 def test_partially_known_module_lists_are_incomplete(repo_factory):

@@ -1,4 +1,8 @@
-"""``concise``: one line per finding, ``path:line:col: CODE message``."""
+"""``concise``: one line per finding, ``path:line:col: CODE message``, then a summary line.
+
+The summary is ``Found N findings.``, or ``All checks passed (N files
+analysed).`` when there is nothing to report.
+"""
 
 from flakelint.escape import clean, clean_path
 from flakelint.report import pluralize
@@ -10,4 +14,6 @@ def render(diagnostics, context) -> str:
     ]
     if diagnostics:
         lines.append(f"Found {pluralize(len(diagnostics), 'finding')}.")
-    return "\n".join(lines) + ("\n" if lines else "")
+    else:
+        lines.append(f"All checks passed ({pluralize(context.files_analysed, 'file')} analysed).")
+    return "\n".join(lines) + "\n"

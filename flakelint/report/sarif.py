@@ -121,8 +121,9 @@ def build_log(diagnostics, context) -> dict:
         invocations=[om.Invocation(execution_successful=True)],
         properties=dict(context.properties.get("sarif", {})) or None,
     )
-    log = om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
-    return to_json(log)
+    log = to_json(om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run]))
+    # `$schema` and `version` first, as SARIF logs are usually written.
+    return {"$schema": log.pop("$schema"), "version": log.pop("version"), **log}
 
 
 def render(diagnostics, context) -> str:

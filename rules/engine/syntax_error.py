@@ -1,20 +1,64 @@
+"""FL001 syntax-error: what Nix's parser would reject.
+
+Two sources of truth are combined. tree-sitter's ERROR and MISSING nodes give
+the regions that do not parse (found by a walk that enters only subtrees
+holding an error: no full-tree query, no ``Node.parent`` climbing, both of
+which are slow or quadratic on large or deeply nested files). And a few
+checks cover what Nix's lexer rejects but the tree-sitter grammar accepts;
+these look only at candidate offsets a regular expression finds in the bytes,
+falling back to one query over the tree when there are many candidates.
+"""
+
 from __future__ import annotations
 
+import bisect
+import re
+import unicodedata
 from functools import lru_cache
 
 from flakelint.diagnostic import Severity
 from flakelint.rule import FileRule
 
 MAX_SNIPPET = 40
+#: Regions reported per file; a hostile file can hold hundreds of thousands.
+MAX_REGIONS = 100
+#: Candidate offsets looked up one by one (each lookup descends from the
+#: root); with more, one query over the whole tree is cheaper.
+MAX_LOOKUPS = 300
+#: Keyword-named identifiers examined per file (each needs Node.parent).
+MAX_KEYWORD_NODES = 200
+
+KEYWORDS = ("assert", "else", "if", "in", "inherit", "let", "or", "rec", "then", "with")
+INT64_MAX = 2**63 - 1
+_IDENTIFIER_CHAR = rb"A-Za-z0-9_'\-"
+_KEYWORD_RE = re.compile(rb"(?<![" + _IDENTIFIER_CHAR + rb"])(?:" + b"|".join(k.encode() for k in KEYWORDS) + rb")(?![" + _IDENTIFIER_CHAR + rb"])")
+# A `/` that ends a path fragment (the next byte cannot continue a path), or a `//`.
+_PATH_RE = re.compile(rb"/(?![A-Za-z0-9._+\-/$])|//")
+_BIG_INT_RE = re.compile(rb"(?<![0-9])[0-9]{19,}")
+_ODD_SPACE_RE = re.compile(rb"[\x0b\x0c]")
+# `{ ... }@args:x` with no space: Nix's lexer reads `args:x` as a URI.
+_AT_URI_RE = re.compile(rb"@[ \t\r\n]*([a-zA-Z][a-zA-Z0-9+.\-]*):[a-zA-Z0-9%/?:@&=+$,_.!~*'\-]")
+
+_PAIRS = {"{": "}", "[": "]", "(": ")", "${": "}", "let": "in", '"': '"', "''": "''"}
+_CLOSERS = {"}", "]", ")", "in"}
+_QUOTES = {'"', "''"}
 
 
 @lru_cache(maxsize=1)
-def _error_query():
+def _strict_query():
     import tree_sitter
 
     from flakelint.parse import nix_language
 
-    return tree_sitter.Query(nix_language(), "(ERROR) @error (MISSING) @missing")
+    keywords = " ".join(f'"{k}"' for k in KEYWORDS)
+    return tree_sitter.Query(
+        nix_language(),
+        f"""
+        ((identifier) @keyword (#any-of? @keyword {keywords}))
+        ((path_fragment) @path (#match? @path "/$|//"))
+        ((integer_expression) @integer (#match? @integer "^[0-9]{{19,}}$"))
+        """,
+    )
 
 
 class SyntaxErrorRule(FileRule):
@@ -22,9 +66,16 @@ class SyntaxErrorRule(FileRule):
 
     ## What it does
     Reports each region of a `.nix` file that Nix's parser would reject: one
-    finding per region, at its start, quoting the offending text. A file that
-    starts with a UTF-8 byte order mark is reported too, because Nix's lexer
-    does not accept one.
+    finding per region, at its start, quoting the offending text (at most 100
+    per file; the rest are counted in one last finding). Input that ends
+    too early is reported at the innermost bracket, `let` or string that is
+    never closed. Also reported, because Nix's lexer rejects them although the
+    tree-sitter grammar does not: a UTF-8 byte order mark at the start of the
+    file, a file with no expression at all (empty, or only comments), a path
+    with a trailing slash (`./modules/`), an integer too large for 64 bits, a
+    keyword used as a name (`x.if`, `{ inherit }:`; `or` is fine as an
+    attribute name), and a form feed or vertical tab outside strings and
+    comments.
 
     Known gaps of the tree-sitter grammar are not reported: a trailing comma
     in formals (`{ a, b, }:`, the default style of nixfmt and alejandra) is
@@ -70,65 +121,298 @@ class SyntaxErrorRule(FileRule):
                 hint="save the file as UTF-8 without a BOM",
             )
         root = source.root_node
-        if not root.has_error:
+        spans: list[tuple[int, int]] = []
+        if root.has_error:
+            for diagnostic, span in self._regions(source):
+                spans.append(span)
+                yield diagnostic
+        elif not source.has_bom and all(child.type == "comment" for child in root.children):
+            yield self.diagnostic(
+                source,
+                start=0,
+                message="syntax error: the file holds no Nix expression (it is empty or only comments)",
+                hint="Nix cannot import an empty file; write an expression such as `{ }`, or delete the file",
+            )
             return
-        from tree_sitter import QueryCursor
+        yield from self._stricter_than_grammar(source, spans)
 
-        captures = QueryCursor(_error_query()).captures(root)
-        regions = sorted(captures.get("error", []) + captures.get("missing", []), key=lambda n: (n.start_byte, -n.end_byte))
+    # -- regions tree-sitter could not parse ---------------------------------
+
+    def _regions(self, source):
+        from flakelint.parse import iter_error_subtree
+
+        root = source.root_node
+        regions = [
+            node
+            for node in iter_error_subtree(root, enter=lambda n: n.type != "ERROR")
+            if node.type == "ERROR" or node.is_missing
+        ]
+        content_end = _content_end(source)
+        eof_reported = False
+        unclosed = _NOT_COMPUTED = object()
         covered_until = -1
-        for node in regions:
-            if node.start_byte < covered_until or _inside_error(node):
+        shown = 0
+        for index, node in enumerate(regions):
+            if node.start_byte < covered_until:
                 continue
             covered_until = max(covered_until, node.end_byte)
-            yield self._report(source, node)
+            span = (node.start_byte, max(node.end_byte, node.start_byte + 1))
+            if node.end_byte >= content_end:
+                if eof_reported:
+                    continue
+                if unclosed is _NOT_COMPUTED:
+                    unclosed = _innermost_unclosed(root)
+                if unclosed is not None or node.is_missing:
+                    eof_reported = True
+                    if shown == MAX_REGIONS:
+                        yield self._more(source, node, regions[index:]), span
+                        return
+                    shown += 1
+                    yield self._end_of_file(source, node, unclosed), span
+                    continue
+            if shown == MAX_REGIONS:
+                yield self._more(source, node, regions[index:]), span
+                return
+            shown += 1
+            yield self._report(source, node), span
+
+    def _more(self, source, node, rest):
+        return self.diagnostic(
+            source,
+            start=node.start_byte,
+            message=f"syntax error: {len(rest)} more syntax error regions in this file are not listed",
+            hint="fix the first errors; later ones are often consequences of them",
+        )
+
+    def _end_of_file(self, source, node, unclosed):
+        if unclosed is None:
+            return self.diagnostic(source, node, "syntax error: unexpected end of file")
+        what = "string" if unclosed.type in _QUOTES else f"`{unclosed.type}`"
+        return self.diagnostic(
+            source,
+            unclosed,
+            f"syntax error: unexpected end of file; this {what} is never closed",
+        )
 
     def _report(self, source, node):
         if node.is_missing:
             expected = node.type if node.type.isidentifier() else f"`{node.type}`"
             return self.diagnostic(source, node, f"syntax error: missing {expected}")
-        unclosed = _unclosed_opener(source, node)
-        if unclosed is not None:
-            return self.diagnostic(
-                source,
-                unclosed,
-                f"syntax error: unexpected end of file; this `{unclosed.type}` is never closed",
-            )
         text = source.text(node)
-        first_line = text.strip().splitlines()[0] if text.strip() else ""
-        if len(first_line) > MAX_SNIPPET:
-            first_line = first_line[:MAX_SNIPPET] + "…"
-        message = f"syntax error: unexpected `{first_line}`" if first_line else "syntax error: unexpected end of input"
+        first_line = text.split("\n", 1)[0].strip(" \t\r")
+        if first_line in _QUOTES:
+            return self.diagnostic(source, node, "syntax error: this string is never closed")
+        data = source.data
+        start = node.start_byte
+        operator = None
+        if data[start : start + 2] in (b"|>", b"<|"):
+            operator = data[start : start + 2].decode()
+        elif data[start - 1 : start + 1] in (b"|>", b"<|") and start > 0:
+            operator = data[start - 1 : start + 1].decode()
         hint = None
-        if "|>" in text or "<|" in text:
+        if operator is not None:
+            first_line = operator
             hint = "the pipe operators |> and <| are experimental (Nix >= 2.24, pipe-operators) and not supported here"
+        if not first_line:
+            message = "syntax error: unexpected input here"
+        elif _is_odd_character(first_line[0]):
+            message = f"syntax error: unexpected character {_describe(first_line[0])}"
+        else:
+            if len(first_line) > MAX_SNIPPET:
+                first_line = first_line[:MAX_SNIPPET] + "…"
+            message = f"syntax error: unexpected `{first_line}`"
         end = node.end_byte if "\n" not in text else node.start_byte + len(text.split("\n", 1)[0].encode())
         return self.diagnostic(source, start=node.start_byte, end=end, message=message, hint=hint)
 
+    # -- what Nix rejects although the grammar accepts it -------------------
 
-_PAIRS = {"{": "}", "[": "]", "(": ")", "${": "}", "let": "in"}
-_CLOSERS = {"}", "]", ")", "in"}
+    def _stricter_than_grammar(self, source, spans):
+        starts = [span[0] for span in spans]
+
+        def in_error(offset):
+            index = bisect.bisect_right(starts, offset) - 1
+            return index >= 0 and offset < spans[index][1]
+
+        found = []
+        for node, message, hint in _strict_findings(source):
+            if not in_error(node.start_byte):
+                found.append((node.start_byte, node.end_byte, message, hint))
+        for start, end, message, hint in sorted(found):
+            yield self.diagnostic(source, start=start, end=end, message=message, hint=hint)
 
 
-def _unclosed_opener(source, node):
-    """For an error region that runs to the end of the file, the innermost opener never closed."""
-    if node.end_byte < len(source.data.rstrip()):
-        return None
-    from flakelint.parse import iter_leaves
+def _content_end(source) -> int:
+    """Where the last token ends: an error at or after it is at the end of the file."""
+    root = source.root_node
+    end = 0
+    for child in root.children:
+        if child.type != "comment":
+            end = max(end, child.end_byte)
+    return min(end, len(source.data.rstrip()))
+
+
+def _innermost_unclosed(root):
+    """The innermost opener (bracket, `let`, quote) the file never closes."""
+    from flakelint.parse import error_tokens
 
     stack = []
-    for leaf in iter_leaves(node):
-        if leaf.type in _PAIRS:
+    for leaf in error_tokens(root):
+        kind = leaf.type
+        if leaf.is_missing or kind == "ERROR":
+            continue
+        if kind in _QUOTES:
+            if stack and stack[-1].type == kind:
+                stack.pop()
+            else:
+                stack.append(leaf)
+        elif kind in _PAIRS:
             stack.append(leaf)
-        elif leaf.type in _CLOSERS and stack and _PAIRS[stack[-1].type] == leaf.type:
+        elif kind in _CLOSERS and stack and _PAIRS[stack[-1].type] == kind:
             stack.pop()
     return stack[-1] if stack else None
 
 
-def _inside_error(node) -> bool:
+def _is_odd_character(char: str) -> bool:
+    return not char.isprintable() or (char.isspace() and char != " ") or unicodedata.category(char) in ("Cf", "Zs", "Zl", "Zp")
+
+
+_CONTROL_NAMES = {"\x0b": "VERTICAL TAB", "\x0c": "FORM FEED"}
+
+
+def _describe(char: str) -> str:
+    name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name.lower()})" if name else "")
+
+
+def _strict_findings(source):
+    """(node, message, hint) for Nix-invalid input that tree-sitter-nix accepts."""
+    data = source.data
+    root = source.root_node
+    wanted = {"keyword": "identifier", "path": "path_fragment", "integer": "integer_expression"}
+    candidates = {"keyword": _spans(_KEYWORD_RE, data), "path": _spans(_PATH_RE, data), "integer": _spans(_BIG_INT_RE, data)}
+    nodes: dict[str, list] = {name: [] for name in wanted}
+    if any(spans is None for spans in candidates.values()):
+        from tree_sitter import QueryCursor
+
+        captured = QueryCursor(_strict_query()).captures(root)
+        for name, spans in candidates.items():
+            if spans is None:
+                nodes[name] = sorted(captured.get(name, []), key=lambda n: n.start_byte)
+    for name, spans in candidates.items():
+        for start, end in spans or ():
+            node = root.descendant_for_byte_range(start, end)
+            if node is not None and node.type == wanted[name]:
+                nodes[name].append(node)
+
+    for node in nodes["keyword"][:MAX_KEYWORD_NODES]:
+        word = source.text(node)
+        if word == "or" and _or_allowed(node):
+            continue
+        yield (
+            node,
+            f"syntax error: unexpected keyword `{word}`; a keyword cannot be used as a name here",
+            f"quote it where an attribute name is meant (`\"{word}\"`), or choose another name",
+        )
+    seen = set()
+    for node in nodes["path"]:
+        if node.start_byte in seen:
+            continue
+        seen.add(node.start_byte)
+        text = source.text(node)
+        whole = node.prev_sibling is None and node.next_sibling is None
+        if whole and "//" in text:
+            if _update_not_path(text):
+                continue
+            yield node, f"syntax error: the path `{_clip(text)}` contains `//`, which Nix rejects", "write a single `/`"
+        elif text.endswith("/") and node.next_sibling is None:
+            yield node, f"syntax error: the path `{_clip(text)}` ends with a slash, which Nix rejects", "remove the trailing `/`"
+    for node in nodes["integer"]:
+        text = source.text(node)
+        if text.isdigit() and int(text) > INT64_MAX:
+            yield node, f"syntax error: the integer {_clip(text)} is too large (Nix integers are signed 64-bit)", None
+    for match in _AT_URI_RE.finditer(data):
+        start, end = match.span(1)
+        node = root.descendant_for_byte_range(start, end)
+        if node is not None and node.type == "identifier" and (node.start_byte, node.end_byte) == (start, end):
+            yield (
+                node,
+                f"syntax error: `{_clip(match.group(0)[match.start(1) - match.start(0):].decode())}…` reads as a URI to Nix",
+                "put a space after the `:` of the function",
+            )
+    for start, end in (_spans(_ODD_SPACE_RE, data) or [])[:MAX_LOOKUPS]:
+        node = root.descendant_for_byte_range(start, end)
+        if node is not None and node.child_count:
+            yield (
+                _Span(start, end),
+                f"syntax error: unexpected character {_describe(chr(data[start]))} outside a string or comment",
+                "Nix accepts only spaces, tabs and line breaks between tokens",
+            )
+
+
+class _Span:
+    """A bare byte range standing in for a node."""
+
+    def __init__(self, start: int, end: int):
+        self.start_byte = start
+        self.end_byte = end
+
+
+def _spans(pattern, data):
+    """Match spans of ``pattern``, or None when there are too many to look up one by one."""
+    spans = []
+    for match in pattern.finditer(data):
+        if len(spans) == MAX_LOOKUPS:
+            return None
+        spans.append(match.span())
+    return spans
+
+
+def _or_allowed(node) -> bool:
+    """Where Nix takes `or` as a name.
+
+    In attribute paths and `inherit` lists; and as a variable right after a
+    simple expression, where Nix reads `f or` as `f` applied to `or` (so in a
+    list, `[ f or ]` is one element). A simple expression is not a selection
+    (`x.a or` wants a default) and not `or` itself.
+    """
     parent = node.parent
-    while parent is not None:
-        if parent.type == "ERROR":
-            return True
-        parent = parent.parent
-    return False
+    if parent is None:
+        return False
+    if parent.type in ("attrpath", "inherited_attrs"):
+        return True
+    if parent.type != "variable_expression":
+        return False
+    container = parent.parent
+    if container is None:
+        return False
+    if container.type == "apply_expression":
+        if container.child_by_field_name("argument") != parent:
+            return False
+        function = container.child_by_field_name("function")
+        before = function.child_by_field_name("argument") if function.type == "apply_expression" else function
+    elif container.type == "list_expression":
+        before = parent.prev_named_sibling
+        while before is not None and before.type == "comment":
+            before = before.prev_named_sibling
+    else:
+        return False
+    if before is None or before.type == "select_expression":
+        return False
+    return not (before.type == "variable_expression" and before.text == b"or")
+
+
+_EXPRESSION_START = re.compile(r"[A-Za-z0-9_]|\.\.?/|\.[0-9]")
+
+
+def _update_not_path(text: str) -> bool:
+    """`a//b`: Nix reads the update operator, tree-sitter-nix 0.1.0 a path.
+
+    True when Nix's lexer would see a name or number, `//`, and the start of
+    another expression, rather than a path.
+    """
+    before, after = text.split("//", 1)
+    return "/" not in before and bool(before.strip(".")) and bool(_EXPRESSION_START.match(after))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_SNIPPET else text[:MAX_SNIPPET] + "…"
