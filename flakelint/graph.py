@@ -90,7 +90,6 @@ class FileIndex:
     def __init__(self, files: list[str]):
         self.files = sorted(files)
         self.file_set = set(files)
-        self.nix_files = [f for f in self.files if f.endswith(".nix")]
         directories = set()
         for f in self.files:
             parts = f.split("/")[:-1]
@@ -114,16 +113,7 @@ class FileIndex:
         return found
 
     def nix_under(self, directory: str, skip_underscore: bool = False) -> list[str]:
-        if directory in (".", ""):
-            found = list(self.nix_files)
-        else:
-            prefix = directory.rstrip("/") + "/"
-            start = bisect.bisect_left(self.nix_files, prefix)
-            found = []
-            for f in self.nix_files[start:]:
-                if not f.startswith(prefix):
-                    break
-                found.append(f)
+        found = [f for f in self.files_under(directory) if f.endswith(".nix")]
         if skip_underscore:
             base = 0 if directory in (".", "") else len(directory) + 1
             found = [f for f in found if not any(p.startswith("_") for p in f[base:].split("/"))]

@@ -79,6 +79,14 @@ def _group(path: str) -> str:
     return path.split("/", 1)[0] if "/" in path else "."
 
 
+def _grouped(nodes: list[dict]) -> list[tuple[int, str, list[dict]]]:
+    """Nodes clustered by top-level directory ("." for files at the root)."""
+    groups: dict[str, list[dict]] = {}
+    for node in nodes:
+        groups.setdefault(_group(node["path"]), []).append(node)
+    return [(index, group, members) for index, (group, members) in enumerate(sorted(groups.items()))]
+
+
 def _dot_string(text: str) -> str:
     return '"' + clean(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -86,10 +94,7 @@ def _dot_string(text: str) -> str:
 def render_dot(data: dict) -> str:
     ids = {node["path"]: f"n{index}" for index, node in enumerate(data["nodes"])}
     lines = ["digraph flake {", "  rankdir=LR;", '  node [shape=box, fontname="monospace", fontsize=10];']
-    groups: dict[str, list[dict]] = {}
-    for node in data["nodes"]:
-        groups.setdefault(_group(node["path"]), []).append(node)
-    for index, (group, members) in enumerate(sorted(groups.items())):
+    for index, group, members in _grouped(data["nodes"]):
         indent = "  "
         if group != ".":
             lines.append(f"  subgraph cluster_{index} {{")
@@ -122,10 +127,7 @@ def _mermaid_label(text: str) -> str:
 def render_mermaid(data: dict, fenced: bool = True) -> str:
     ids = {node["path"]: f"n{index}" for index, node in enumerate(data["nodes"])}
     lines = ["flowchart LR"]
-    groups: dict[str, list[dict]] = {}
-    for node in data["nodes"]:
-        groups.setdefault(_group(node["path"]), []).append(node)
-    for index, (group, members) in enumerate(sorted(groups.items())):
+    for index, group, members in _grouped(data["nodes"]):
         indent = "  "
         if group != ".":
             lines.append(f'  subgraph g{index}["{_mermaid_label(group + "/")}"]')

@@ -362,6 +362,80 @@ def iter_error_subtree(root, enter=None):
                 return
 
 
+@dataclass
+class Located:
+    """The innermost node holding an offset, with its parent and grandparent.
+
+    What a check would otherwise ask ``Node.parent`` for, which in
+    tree-sitter walks down from the root (O(depth) a call).
+    """
+
+    offset: int
+    node: object
+    parent: object | None
+    grandparent: object | None
+    _cursor: object = field(default=None, repr=False)
+
+    def previous_named(self):
+        """The named sibling before ``parent`` (comments skipped), or None.
+
+        Valid only until :func:`locate` moves on to the next offset.
+        """
+        if self._cursor is None or self.parent is None:
+            return None
+        cursor = self._cursor.copy()
+        if not cursor.goto_parent():
+            return None
+        while cursor.goto_previous_sibling():
+            node = cursor.node
+            if node.is_named and node.type != "comment":
+                return node
+        return None
+
+
+_SIBLING_STEPS = 4
+
+
+def locate(root, offsets):
+    """For each offset (ascending), the innermost node containing it.
+
+    One tree cursor moves forward: to the next offset it steps over a few
+    siblings, or climbs to the common ancestor and descends with
+    ``goto_first_child_for_byte`` (a scan in C). No per-offset descent from
+    the root in Python, and no ``Node.parent``, so a file nested 50,000 levels
+    deep or a list of 100,000 elements stays linear. An offset between tokens
+    yields the node whose children surround it.
+    """
+    cursor = root.walk()
+    stack = [root]  # stack[-1] is always cursor.node
+    for offset in offsets:
+        steps = 0
+        while len(stack) > 1:
+            node = stack[-1]
+            if node.start_byte <= offset < node.end_byte:
+                break
+            if node.end_byte <= offset and steps < _SIBLING_STEPS and cursor.goto_next_sibling():
+                stack[-1] = cursor.node
+                steps += 1
+                continue
+            cursor.goto_parent()
+            stack.pop()
+            steps = _SIBLING_STEPS
+        while stack[-1].child_count and cursor.goto_first_child_for_byte(offset) is not None:
+            child = cursor.node
+            if child.start_byte > offset:
+                cursor.goto_parent()
+                break
+            stack.append(child)
+        yield Located(
+            offset,
+            stack[-1],
+            stack[-2] if len(stack) > 1 else None,
+            stack[-3] if len(stack) > 2 else None,
+            cursor,
+        )
+
+
 def error_tokens(root):
     """The leaves of ``root`` in document order, skipping subtrees without errors.
 

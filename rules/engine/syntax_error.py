@@ -6,7 +6,7 @@ holding an error: no full-tree query, no ``Node.parent`` climbing, both of
 which are slow or quadratic on large or deeply nested files). And a few
 checks cover what Nix's lexer rejects but the tree-sitter grammar accepts;
 these look only at candidate offsets a regular expression finds in the bytes,
-falling back to one query over the tree when there are many candidates.
+located in the tree by one forward sweep (:func:`flakelint.parse.locate`).
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ from flakelint.rule import FileRule
 MAX_SNIPPET = 40
 #: Regions reported per file; a hostile file can hold hundreds of thousands.
 MAX_REGIONS = 100
-#: Candidate offsets looked up one by one (each lookup descends from the
-#: root); with more, one query over the whole tree is cheaper.
-MAX_LOOKUPS = 300
-#: Keyword-named identifiers examined per file (each needs Node.parent).
-MAX_KEYWORD_NODES = 200
+#: Form feeds and vertical tabs looked up per file (each lookup descends
+#: from the root).
+MAX_LOOKUPS = 50
 
 KEYWORDS = ("assert", "else", "if", "in", "inherit", "let", "or", "rec", "then", "with")
 INT64_MAX = 2**63 - 1
@@ -42,23 +40,6 @@ _AT_URI_RE = re.compile(rb"@[ \t\r\n]*([a-zA-Z][a-zA-Z0-9+.\-]*):[a-zA-Z0-9%/?:@
 _PAIRS = {"{": "}", "[": "]", "(": ")", "${": "}", "let": "in", '"': '"', "''": "''"}
 _CLOSERS = {"}", "]", ")", "in"}
 _QUOTES = {'"', "''"}
-
-
-@lru_cache(maxsize=1)
-def _strict_query():
-    import tree_sitter
-
-    from flakelint.parse import nix_language
-
-    keywords = " ".join(f'"{k}"' for k in KEYWORDS)
-    return tree_sitter.Query(
-        nix_language(),
-        f"""
-        ((identifier) @keyword (#any-of? @keyword {keywords}))
-        ((path_fragment) @path (#match? @path "/$|//"))
-        ((integer_expression) @integer (#match? @integer "^[0-9]{{19,}}$"))
-        """,
-    )
 
 
 class SyntaxErrorRule(FileRule):
@@ -237,7 +218,16 @@ class SyntaxErrorRule(FileRule):
         for node, message, hint in _strict_findings(source):
             if not in_error(node.start_byte):
                 found.append((node.start_byte, node.end_byte, message, hint))
-        for start, end, message, hint in sorted(found):
+                if len(found) > MAX_REGIONS:
+                    break
+        for index, (start, end, message, hint) in enumerate(sorted(found)):
+            if index == MAX_REGIONS:
+                yield self.diagnostic(
+                    source,
+                    start=start,
+                    message="syntax error: more input that Nix rejects follows in this file; not listed",
+                )
+                break
             yield self.diagnostic(source, start=start, end=end, message=message, hint=hint)
 
 
@@ -285,68 +275,76 @@ def _describe(char: str) -> str:
 
 
 def _strict_findings(source):
-    """(node, message, hint) for Nix-invalid input that tree-sitter-nix accepts."""
+    """(node, message, hint) for Nix-invalid input that tree-sitter-nix accepts, in order."""
+    from flakelint.parse import locate
+
     data = source.data
     root = source.root_node
-    wanted = {"keyword": "identifier", "path": "path_fragment", "integer": "integer_expression"}
-    candidates = {"keyword": _spans(_KEYWORD_RE, data), "path": _spans(_PATH_RE, data), "integer": _spans(_BIG_INT_RE, data)}
-    nodes: dict[str, list] = {name: [] for name in wanted}
-    if any(spans is None for spans in candidates.values()):
-        from tree_sitter import QueryCursor
-
-        captured = QueryCursor(_strict_query()).captures(root)
-        for name, spans in candidates.items():
-            if spans is None:
-                nodes[name] = sorted(captured.get(name, []), key=lambda n: n.start_byte)
-    for name, spans in candidates.items():
-        for start, end in spans or ():
-            node = root.descendant_for_byte_range(start, end)
-            if node is not None and node.type == wanted[name]:
-                nodes[name].append(node)
-
-    for node in nodes["keyword"][:MAX_KEYWORD_NODES]:
-        word = source.text(node)
-        if word == "or" and _or_allowed(node):
-            continue
-        yield (
-            node,
-            f"syntax error: unexpected keyword `{word}`; a keyword cannot be used as a name here",
-            f"quote it where an attribute name is meant (`\"{word}\"`), or choose another name",
-        )
+    candidates = sorted(
+        [(m.start(), "keyword") for m in _KEYWORD_RE.finditer(data)]
+        + [(m.start(), "path") for m in _PATH_RE.finditer(data)]
+        + [(m.start(), "integer") for m in _BIG_INT_RE.finditer(data)]
+        + [(m.start(1), "uri") for m in _AT_URI_RE.finditer(data)]
+    )
+    kinds = dict(candidates)
     seen = set()
-    for node in nodes["path"]:
+    for found in locate(root, [offset for offset, _ in candidates]):
+        node, kind = found.node, kinds[found.offset]
         if node.start_byte in seen:
             continue
-        seen.add(node.start_byte)
-        text = source.text(node)
-        whole = node.prev_sibling is None and node.next_sibling is None
-        if whole and "//" in text:
-            if _update_not_path(text):
+        if kind == "keyword" and node.type == "identifier":
+            seen.add(node.start_byte)
+            word = source.text(node)
+            if word == "or" and _or_allowed(found, data):
                 continue
-            yield node, f"syntax error: the path `{_clip(text)}` contains `//`, which Nix rejects", "write a single `/`"
-        elif text.endswith("/") and node.next_sibling is None:
-            yield node, f"syntax error: the path `{_clip(text)}` ends with a slash, which Nix rejects", "remove the trailing `/`"
-    for node in nodes["integer"]:
-        text = source.text(node)
-        if text.isdigit() and int(text) > INT64_MAX:
-            yield node, f"syntax error: the integer {_clip(text)} is too large (Nix integers are signed 64-bit)", None
-    for match in _AT_URI_RE.finditer(data):
-        start, end = match.span(1)
-        node = root.descendant_for_byte_range(start, end)
-        if node is not None and node.type == "identifier" and (node.start_byte, node.end_byte) == (start, end):
             yield (
                 node,
-                f"syntax error: `{_clip(match.group(0)[match.start(1) - match.start(0):].decode())}…` reads as a URI to Nix",
-                "put a space after the `:` of the function",
+                f"syntax error: unexpected keyword `{word}`; a keyword cannot be used as a name here",
+                f"quote it where an attribute name is meant (`\"{word}\"`), or choose another name",
             )
-    for start, end in (_spans(_ODD_SPACE_RE, data) or [])[:MAX_LOOKUPS]:
-        node = root.descendant_for_byte_range(start, end)
+        elif kind == "path" and node.type == "path_fragment":
+            seen.add(node.start_byte)
+            problem = _path_problem(source.text(node), node, found.parent)
+            if problem:
+                yield (node, *problem)
+        elif kind == "integer" and node.type == "integer_expression":
+            seen.add(node.start_byte)
+            text = source.text(node)
+            if text.isdigit() and int(text) > INT64_MAX:
+                yield node, f"syntax error: the integer {_clip(text)} is too large (Nix integers are signed 64-bit)", None
+        elif kind == "uri" and node.type == "identifier" and node.start_byte == found.offset:
+            seen.add(node.start_byte)
+            name = source.text(node)
+            yield (
+                node,
+                f"syntax error: Nix reads `{_clip(name)}:` and the text after it as a URI, not as a function's argument",
+                "put a space after the `:`",
+            )
+    for match in _ODD_SPACE_RE.finditer(data):
+        if len(seen) > MAX_LOOKUPS:
+            break
+        start = match.start()
+        seen.add(-start - 1)
+        node = root.descendant_for_byte_range(start, start + 1)
         if node is not None and node.child_count:
             yield (
-                _Span(start, end),
+                _Span(start, start + 1),
                 f"syntax error: unexpected character {_describe(chr(data[start]))} outside a string or comment",
                 "Nix accepts only spaces, tabs and line breaks between tokens",
             )
+
+
+def _path_problem(text: str, fragment, path) -> tuple[str, str] | None:
+    siblings = path.children if path is not None else [fragment]
+    first = siblings[0] == fragment
+    last = siblings[-1] == fragment
+    if first and last and "//" in text:
+        if _update_not_path(text):
+            return None
+        return f"syntax error: the path `{_clip(text)}` contains `//`, which Nix rejects", "write a single `/`"
+    if last and text.endswith("/"):
+        return f"syntax error: the path `{_clip(text)}` ends with a slash, which Nix rejects", "remove the trailing `/`"
+    return None
 
 
 class _Span:
@@ -357,17 +355,7 @@ class _Span:
         self.end_byte = end
 
 
-def _spans(pattern, data):
-    """Match spans of ``pattern``, or None when there are too many to look up one by one."""
-    spans = []
-    for match in pattern.finditer(data):
-        if len(spans) == MAX_LOOKUPS:
-            return None
-        spans.append(match.span())
-    return spans
-
-
-def _or_allowed(node) -> bool:
+def _or_allowed(found, data: bytes) -> bool:
     """Where Nix takes `or` as a name.
 
     In attribute paths and `inherit` lists; and as a variable right after a
@@ -375,15 +363,12 @@ def _or_allowed(node) -> bool:
     list, `[ f or ]` is one element). A simple expression is not a selection
     (`x.a or` wants a default) and not `or` itself.
     """
-    parent = node.parent
+    parent, container = found.parent, found.grandparent
     if parent is None:
         return False
     if parent.type in ("attrpath", "inherited_attrs"):
         return True
-    if parent.type != "variable_expression":
-        return False
-    container = parent.parent
-    if container is None:
+    if parent.type != "variable_expression" or container is None:
         return False
     if container.type == "apply_expression":
         if container.child_by_field_name("argument") != parent:
@@ -391,14 +376,12 @@ def _or_allowed(node) -> bool:
         function = container.child_by_field_name("function")
         before = function.child_by_field_name("argument") if function.type == "apply_expression" else function
     elif container.type == "list_expression":
-        before = parent.prev_named_sibling
-        while before is not None and before.type == "comment":
-            before = before.prev_named_sibling
+        before = found.previous_named()
     else:
         return False
     if before is None or before.type == "select_expression":
         return False
-    return not (before.type == "variable_expression" and before.text == b"or")
+    return not (before.type == "variable_expression" and data[before.start_byte : before.end_byte] == b"or")
 
 
 _EXPRESSION_START = re.compile(r"[A-Za-z0-9_]|\.\.?/|\.[0-9]")
