@@ -383,6 +383,9 @@ class Evaluator:
                     if name is None and attr.type == "interpolation":
                         value = self.eval(attr.named_children[0] if attr.named_children else None, value_env, file)
                         name = value.value if isinstance(value, Str) else None
+                    elif name is None and attr.type == "string_expression":
+                        value = self._string(attr, value_env, file)
+                        name = value.value if isinstance(value, Str) else None
                     names.append(name)
                 if not names or any(n is None for n in names):
                     partial = True
@@ -645,6 +648,79 @@ class Evaluator:
 
     _builtin_concatLists = _builtin_flatten
 
+    def _builtin_concatMap(self, node, file, function, items):
+        return self._builtin_flatten(node, file, Thunk.of(self._builtin_map(node, file, function, items)))
+
+    def _builtin_filter(self, node, file, predicate, items):
+        listed = _resolve(self, self.force(items))
+        if not isinstance(listed, ListValue):
+            return Unknown("filter over a list flakelint cannot compute")
+        kept = []
+        for item in listed.items:
+            decided = _resolve(self, self.apply(self.force(predicate), item, node, file))
+            if not (isinstance(decided, Scalar) and isinstance(decided.value, bool)):
+                return Unknown("filter with a predicate flakelint cannot decide")
+            if decided.value:
+                kept.append(item)
+        return ListValue(kept)
+
+    def _builtin_foldl_(self, node, file, function, initial, items):
+        listed = _resolve(self, self.force(items))
+        if not isinstance(listed, ListValue):
+            return Unknown("foldl' over a list flakelint cannot compute")
+        accumulator = initial
+        for item in listed.items:
+            partial = self.apply(self.force(function), accumulator, node, file)
+            accumulator = Thunk.of(self.apply(partial, item, node, file))
+        return _resolve(self, self.force(accumulator))
+
+    def _builtin_pipe(self, node, file, value, functions):
+        listed = _resolve(self, self.force(functions))
+        if not isinstance(listed, ListValue):
+            return Unknown("pipe through functions flakelint cannot compute")
+        current = value
+        for function in listed.items:
+            current = Thunk.of(self.apply(self.force(function), current, node, file))
+        return _resolve(self, self.force(current))
+
+    def _builtin_mergeAttrsList(self, node, file, items):
+        listed = _resolve(self, self.force(items))
+        if not isinstance(listed, ListValue):
+            return Unknown("mergeAttrsList of a list flakelint cannot compute")
+        merged, partial = {}, False
+        for item in listed.items:
+            value = _resolve(self, self.force(item))
+            if not isinstance(value, Attrs):
+                return Unknown("mergeAttrsList of sets flakelint cannot compute")
+            merged.update(value.entries)
+            partial = partial or value.partial
+        return Attrs(merged, partial)
+
+    def _builtin_recursiveUpdate(self, node, file, left, right):
+        a, b = _resolve(self, self.force(left)), _resolve(self, self.force(right))
+        if not (isinstance(a, Attrs) and isinstance(b, Attrs)):
+            return Unknown("recursiveUpdate of sets flakelint cannot compute")
+        merged = dict(a.entries)
+        _merge_into(self, merged, b)
+        return Attrs(merged, a.partial or b.partial)
+
+    def _builtin_mapAttrs_(self, node, file, function, attrs):
+        """``mapAttrs' (name: value: nameValuePair …) set``."""
+        value = _resolve(self, self.force(attrs))
+        if not isinstance(value, Attrs) or value.partial:
+            return Unknown("mapAttrs' over a set flakelint cannot compute")
+        entries = {}
+        for name, thunk in value.entries.items():
+            curried = self.apply(self.force(function), Thunk.of(Str(name)), node, file)
+            pair = _resolve(self, self.apply(curried, thunk, node, file))
+            if not isinstance(pair, Attrs) or "name" not in pair.entries or "value" not in pair.entries:
+                return Unknown("mapAttrs' with pairs flakelint cannot compute")
+            key = _resolve(self, self.force(pair.entries["name"]))
+            if not isinstance(key, Str):
+                return Unknown("mapAttrs' with a computed name")
+            entries[key.value] = pair.entries["value"]
+        return Attrs(entries)
+
     # -- flake-parts
 
     def _builtin_flake_parts_mkFlake(self, node, file, _arguments, module):
@@ -710,6 +786,13 @@ BUILTIN_FUNCTIONS = {
     "optional": 2,
     "flatten": 1,
     "concatLists": 1,
+    "concatMap": 2,
+    "filter": 2,
+    "foldl'": 3,
+    "pipe": 2,
+    "mergeAttrsList": 1,
+    "recursiveUpdate": 2,
+    "mapAttrs'": 2,
 }
 
 

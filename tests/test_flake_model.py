@@ -195,3 +195,30 @@ def test_hostile_recursion_stays_bounded(repo_factory):
     )
     assert time.monotonic() - start < 20
     assert all(not c.complete for c in model.configurations) or model.unknown
+
+
+def test_pipe_filter_foldl_and_mapattrs_prime(repo_factory):
+    model = model_of(
+        repo_factory,
+        {
+            "flake.nix": """{
+              inputs.nixpkgs.url = "github:NixOS/nixpkgs";
+              outputs = { nixpkgs, ... }: let
+                lib = nixpkgs.lib;
+                mk = h: lib.nixosSystem { modules = [ ./hosts/${h}.nix ]; };
+              in {
+                nixosConfigurations = lib.pipe [ "a" "b" "c" ] [
+                  (builtins.filter (h: h != "c"))
+                  (map (h: lib.nameValuePair h (mk h)))
+                  builtins.listToAttrs
+                ] // lib.mapAttrs' (n: v: lib.nameValuePair "x-${n}" (mk n)) { c = 1; }
+                  // builtins.foldl' (acc: h: acc // { "f-${h}" = mk h; }) { } [ "a" ];
+              };
+            }""",
+            "hosts/a.nix": HOST,
+            "hosts/b.nix": HOST,
+            "hosts/c.nix": HOST,
+        },
+    )
+    assert sorted(c.name for c in model.configurations) == ["a", "b", "f-a", "x-c"]
+    assert modules(model, "nixos", "x-c") == [("path", "hosts/c.nix")]
