@@ -27,6 +27,7 @@ import posixpath
 from dataclasses import dataclass
 
 from flakelint import nixast
+from flakelint.parse import update_read_as_path
 
 INTERPOLATED = "\x00"  # one unknown piece inside a path component
 UNKNOWN_REST = "\x01"  # an unknown suffix: anything below
@@ -74,25 +75,38 @@ class FileFacts:
     has_errors: bool
 
 
+#: Files this large may be nested deeper than tree-sitter queries handle well
+#: (they slow down sharply and miss matches past ~32k levels).
+DEEP_CHECK_BYTES = 64 * 1024
+MAX_DEPTH = 10_000
+SELF_NAMES_QUERY = '((variable_expression name: (identifier) @name) (#any-of? @name "self" "inputs"))'
+
+
 def file_facts(source) -> FileFacts:
     data = source.data
     directory = posixpath.dirname(source.path)
     refs: list[PathRef] = []
     seen: set[int] = set()
-    found = nixast.captures(
-        "(path_expression) @path (binary_expression) @binary (string_expression) @string (indented_string_expression) @string",
-        source.root_node,
-    )
+    if len(data) > DEEP_CHECK_BYTES and nixast.deeper_than(source.root_node, MAX_DEPTH):
+        # Too deeply nested to analyse reliably: no facts, and the file counts
+        # as unknown (rules that need its paths stay silent).
+        return FileFacts(path=source.path, refs=[], has_errors=True)
+    found = nixast.captures("(path_expression) @path", source.root_node)
+    found["self"] = [_self_expression(data, name) for name in nixast.captures(SELF_NAMES_QUERY, source.root_node).get("name", [])]
+    has_errors = source.root_node.has_error
     for node in found.get("path", []):
-        if node.start_byte in seen or nixast.has_error_ancestor(node):
+        if node.start_byte in seen or (has_errors and nixast.has_error_ancestor(node)):
             continue
         ref = _path_ref(source, node, directory)
         if ref is not None:
             seen.add(node.start_byte)
             refs.append(ref)
-    for node in found.get("binary", []) + found.get("string", []):
+    for base in found["self"]:
+        node = _self_container(base)
+        if node is None:
+            continue
         ref = _self_ref(source, node)
-        if ref is not None and not nixast.has_error_ancestor(node):
+        if ref is not None and not (has_errors and nixast.has_error_ancestor(node)):
             refs.append(ref)
     refs.sort(key=lambda r: r.start)
     return FileFacts(path=source.path, refs=refs, has_errors=source.root_node.has_error)
@@ -107,6 +121,8 @@ def _path_ref(source, node, directory: str) -> PathRef | None:
         elif child.type == "interpolation":
             pieces.append(INTERPOLATED)
     raw = "".join(pieces)
+    if update_read_as_path(raw) or raw.endswith("/") or "//" in raw:
+        return None  # `a//b` (the update operator) or a path Nix rejects (FL001)
     if raw.startswith("/") and _is_suffix_operand(node):
         return None  # `self + /modules/x.nix`: part of the path on the left
     if raw.startswith("/"):
@@ -128,6 +144,32 @@ def _path_ref(source, node, directory: str) -> PathRef | None:
         # "rest" need not exist unless the string is imported.
         return _make(source, node, expression, _kind(joined), joined, literal=literal)
     return _make(source, node, expression, _kind(joined), joined)
+
+
+def _self_expression(data: bytes, name):
+    """From the identifier ``self``/``inputs`` to the largest ``self``-like expression around it."""
+    node = name.parent  # the variable_expression
+    parent = node.parent
+    if parent is not None and parent.type == "select_expression" and parent.child_by_field_name("expression") == node:
+        if nixast.dotted_name(data, parent) in SELF_BASES:
+            return parent
+    return node
+
+
+def _self_container(base):
+    """The ``+`` or string whose leftmost part is this ``self`` expression, if any."""
+    expression = nixast.outer(base)
+    parent = expression.parent
+    if parent is None:
+        return None
+    if parent.type == "binary_expression" and parent.child_by_field_name("left") == expression:
+        return parent
+    if parent.type == "interpolation" and parent.parent is not None and parent.parent.type in (
+        "string_expression",
+        "indented_string_expression",
+    ):
+        return parent.parent
+    return None
 
 
 def _self_ref(source, node) -> PathRef | None:

@@ -159,6 +159,22 @@ def walk(node):
                 return
 
 
+def deeper_than(root, limit: int) -> bool:
+    """Is any node nested more than ``limit`` levels below ``root``? (cursor walk, early exit)"""
+    cursor = root.walk()
+    depth = 0
+    while True:
+        if depth > limit:
+            return True
+        if cursor.goto_first_child():
+            depth += 1
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return False
+            depth -= 1
+
+
 def has_error_ancestor(node) -> bool:
     parent = node.parent
     while parent is not None:
