@@ -113,3 +113,23 @@ def _flatten(data: bytes, attrset, prefix: tuple[str, ...], anchor) -> list:
                     if inner.type in ("attrset_expression", "rec_attrset_expression"):
                         stack.append((inner, full))
     return found
+
+
+def option_declarations(source) -> list[tuple[str, ...]]:
+    """Option paths a module declares under ``options`` (``options.my.thing = mkOption …``)."""
+    data = source.data
+    root = source.root_node
+    body = module_body(root.child_by_field_name("expression"))
+    if body is None:
+        return []
+    declared: list[tuple[str, ...]] = []
+    for binding in _bindings(body):
+        path = nixast.binding_path(data, binding)
+        if not path or path[0] != "options" or any(p is None for p in path):
+            continue
+        if len(path) > 1:
+            declared.append(tuple(path[1:]))
+        for inner in _unwrap_values(data, binding.child_by_field_name("expression")):
+            if inner.type in ("attrset_expression", "rec_attrset_expression"):
+                declared.extend(full for full, _ in _flatten(data, inner, tuple(path[1:]), binding))
+    return declared

@@ -6,7 +6,7 @@ from importlib import resources
 
 from flakelint.diagnostic import Severity
 from flakelint.graph import HOME, NIXOS
-from flakelint.modules import option_definitions
+from flakelint.modules import option_declarations, option_definitions
 from flakelint.rule import RepoRule
 
 
@@ -16,6 +16,11 @@ def option_roots() -> dict[str, dict[tuple[str, ...], str]]:
     text = resources.files("flakelint").joinpath("data/option_roots.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
     return {side: {tuple(key.split(".")): why for key, why in table.items()} for side, table in data.items()}
+
+
+def _declared(option: tuple[str, ...], declared: set[tuple[str, ...]]) -> bool:
+    """Does one of the repository's own modules declare this option (or one above or below it)?"""
+    return any(option[: len(d)] == d or d[: len(option)] == option for d in declared)
 
 
 def _match(path: tuple[str, ...], table: dict[tuple[str, ...], str]) -> tuple[tuple[str, ...], str] | None:
@@ -42,8 +47,9 @@ class WrongModuleContext(RepoRule):
     data (`flakelint/data/option_roots.toml`), each entry with its reason.
 
     Options both systems have (`programs`, `services`, `nix`, `fonts`,
-    `nixpkgs`) are never evidence, and a file whose context flakelint cannot
-    establish is not checked.
+    `nixpkgs`) are never evidence, nor is an option the repository's own
+    modules declare (`options.home.myThing` in a NixOS module), and a file
+    whose context flakelint cannot establish is not checked.
 
     ## Why is this bad?
     Evaluation fails with "The option `home.packages' does not exist" — or
@@ -93,6 +99,7 @@ class WrongModuleContext(RepoRule):
     def check(self, repo):
         graph = repo.graph
         tables = option_roots()
+        declared = self._declared_by_repo(repo)
         for path in sorted(graph.nodes):
             contexts = graph.nodes[path]
             if not contexts & {NIXOS, HOME} or path not in repo.sources:
@@ -107,7 +114,7 @@ class WrongModuleContext(RepoRule):
                     if side not in contexts:
                         continue
                     hit = _match(option, tables[foreign])
-                    if hit is None or hit[0] in reported:
+                    if hit is None or hit[0] in reported or _declared(option, declared):
                         continue
                     reported.add(hit[0])
                     used_as = "both NixOS and home-manager" if both else side if side != NIXOS else "NixOS"
@@ -119,3 +126,12 @@ class WrongModuleContext(RepoRule):
                         f"{used_as} module: {hit[1]}",
                         hint="move the setting to a module of the right kind",
                     )
+
+    @staticmethod
+    def _declared_by_repo(repo) -> set[tuple[str, ...]]:
+        """Options the repository declares itself: a custom ``options.home.x`` is no evidence."""
+        declared: set[tuple[str, ...]] = set()
+        for path, source in repo.sources.items():
+            if b"options" in source.data and not source.root_node.has_error:
+                declared.update(option_declarations(source))
+        return declared
