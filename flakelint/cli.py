@@ -110,10 +110,10 @@ def use_color(output_format: str, output_file: str | None, isatty: bool, environ
     return output_format == "full" and output_file is None and isatty and not environ.get("NO_COLOR")
 
 
-def _write(text: str, output_file: str | None) -> None:
+def _write(text: str, output_file: str | None, append: bool = False) -> None:
     if output_file:
         try:
-            with open(output_file, "w", encoding="utf-8", newline="\n") as handle:
+            with open(output_file, "a" if append else "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
         except OSError as exc:
             from flakelint.escape import clean
@@ -177,6 +177,13 @@ def main():
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print a count per rule instead of the findings.")
 @click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also append a Markdown summary (counts per rule, findings, small import graphs) to FILE, "
+    "e.g. $GITHUB_STEP_SUMMARY.",
+)
+@click.option(
     "--now",
     "now_option",
     metavar="EPOCH|DATE",
@@ -184,7 +191,7 @@ def main():
     help="The time age checks compare with: seconds since the epoch or YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else the clock).",
 )
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of internal errors.")
-def check(paths, output_format, output_file, select, extend_select, ignore, config_path, no_cache, exit_zero, statistics, now_option, debug):
+def check(paths, output_format, output_file, select, extend_select, ignore, config_path, no_cache, exit_zero, statistics, summary_file, now_option, debug):
     """Lint the flake repositories at PATH (default: the current directory)."""
     try:
         code = _check(
@@ -198,6 +205,7 @@ def check(paths, output_format, output_file, select, extend_select, ignore, conf
             exit_zero,
             statistics,
             now_option,
+            summary_file,
         )
     except click.ClickException:
         raise
@@ -214,7 +222,7 @@ def check(paths, output_format, output_file, select, extend_select, ignore, conf
     sys.exit(code)
 
 
-def _check(paths, output_format, output_file, select, extend_select, ignore, config_path, exit_zero, statistics, now_option) -> int:
+def _check(paths, output_format, output_file, select, extend_select, ignore, config_path, exit_zero, statistics, now_option, summary_file=None) -> int:
     from flakelint.config import check_selectors
     from flakelint.engine import Overrides, lint
     from flakelint.report import ReportContext, render
@@ -231,7 +239,7 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
         ignore=check_selectors(_split_codes(ignore), "--ignore"),
         config_path=config_path,
     )
-    result = lint(paths, overrides, now)
+    result = lint(paths, overrides, now, keep_repos=summary_file is not None)
     for warning in result.warnings:
         _warn(warning)
     isatty = _stdout_isatty()
@@ -247,6 +255,10 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
     else:
         text = render(output_format, result.diagnostics, context)
     _write(text, output_file)
+    if summary_file is not None:
+        from flakelint.summary import summary_for_result
+
+        _write(summary_for_result(result), summary_file, append=True)
     if result.diagnostics and not exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
@@ -287,11 +299,32 @@ def rule_command(key):
 
 @main.command("rules")
 @click.option("--output-format", type=click.Choice(("text", "json", "markdown")), default="text")
-def rules_command(output_format):
-    """List every rule."""
-    from flakelint.docs import rules_json, rules_markdown_table, rules_text
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="With markdown: write one page per rule (<CODE>-<name>.md) and the index (README.md) into DIR.",
+)
+def rules_command(output_format, output_dir):
+    """List every rule (markdown: the index of the rule pages; with --output-dir, the pages too)."""
+    from flakelint.docs import rules_index_markdown, rules_json, rules_text
 
-    renderers = {"text": rules_text, "json": rules_json, "markdown": rules_markdown_table}
+    if output_dir is not None:
+        if output_format != "markdown":
+            raise click.UsageError("--output-dir needs --output-format markdown")
+        from pathlib import Path
+
+        from flakelint.docs import write_rule_docs
+        from flakelint.escape import clean
+
+        try:
+            changed = write_rule_docs(Path(output_dir))
+        except OSError as exc:
+            click.echo(f"flakelint: error: cannot write {clean(output_dir)}: {exc.strerror or type(exc).__name__}", err=True)
+            sys.exit(EXIT_ERROR)
+        for path in changed:
+            click.echo(f"{'wrote' if path.exists() else 'removed'} {clean(str(path))}", err=True)
+        return
+    renderers = {"text": rules_text, "json": rules_json, "markdown": rules_index_markdown}
     _write(renderers[output_format](), None)
 
 

@@ -58,15 +58,31 @@ class Target:
 
 
 def find_flake_root(start: str) -> str | None:
-    """The nearest directory at or above ``start`` holding ``flake.nix``."""
+    """The nearest directory at or above ``start`` holding ``flake.nix``.
+
+    As in Nix, the search stops at the top of a git repository (a directory
+    holding ``.git``) and at a file-system boundary: a repository without a
+    flake inside a home directory with one must not make the whole home
+    directory the root.
+    """
     current = os.path.abspath(start)
+    device = _device(current)
     while True:
         if os.path.isfile(os.path.join(current, "flake.nix")):
             return current
+        if os.path.lexists(os.path.join(current, ".git")):
+            return None
         parent = os.path.dirname(current)
-        if parent == current:
+        if parent == current or _device(parent) != device:
             return None
         current = parent
+
+
+def _device(path: str) -> int | None:
+    try:
+        return os.stat(path).st_dev
+    except OSError:
+        return None
 
 
 def discover(path: str) -> Target:
@@ -127,10 +143,10 @@ def _git_listing(root: str) -> tuple[list[str], frozenset[str]] | str | None:
         stderr = probe.stderr.decode("utf-8", "replace")
         if "not a git repository" in stderr or probe.stdout.strip() == b"false":
             return None
-        return _first_line(stderr) or "git rev-parse failed"
+        return _git_reason(stderr) or "git rev-parse failed"
     listing = _run_git(root, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard")
     if listing is None or listing.returncode != 0:
-        reason = _first_line(listing.stderr.decode("utf-8", "replace")) if listing else "git did not answer"
+        reason = _git_reason(listing.stderr.decode("utf-8", "replace")) if listing else "git did not answer"
         return reason or "git ls-files failed"
     files: set[str] = set()
     tracked: set[str] = set()
@@ -148,6 +164,12 @@ def _git_listing(root: str) -> tuple[list[str], frozenset[str]] | str | None:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _git_reason(stderr: str) -> str:
+    """git's own summary: its last ``fatal:`` line (``index file corrupt``), else its first line."""
+    fatal = [line.strip() for line in stderr.splitlines() if line.startswith("fatal:")]
+    return fatal[-1] if fatal else _first_line(stderr)
 
 
 def _walk(root: str) -> list[str]:

@@ -39,6 +39,9 @@ class Result:
     files_analysed: int
     flakes: list[Flake]
     warnings: list[str] = field(default_factory=list)
+    #: The repository model of every flake linted, when ``lint(keep_repos=True)``
+    #: (the Markdown summary draws the import graph from it).
+    repos: list[Repo] = field(default_factory=list)
 
 
 def settings_for(flake: Flake, overrides: Overrides, inherited: Settings | None) -> Settings:
@@ -53,7 +56,20 @@ def settings_for(flake: Flake, overrides: Overrides, inherited: Settings | None)
     return settings
 
 
-def lint(paths: list[str], overrides: Overrides | None = None, now: float | None = None) -> Result:
+def excluded_by_parent(flake: Flake, parent_settings: Settings | None) -> bool:
+    """Does the enclosing flake's ``exclude`` cover this nested flake's directory?
+
+    ``exclude = ["tests/fixtures"]`` in the top flake's config means the flakes
+    nested below ``tests/fixtures/`` are not linted with it (lint one directly,
+    ``flakelint tests/fixtures/x``, to check it on its own).
+    """
+    if flake.parent is None or parent_settings is None:
+        return False
+    relative = os.path.relpath(flake.root, flake.parent).replace(os.sep, "/")
+    return parent_settings.is_excluded(relative)
+
+
+def lint(paths: list[str], overrides: Overrides | None = None, now: float | None = None, keep_repos: bool = False) -> Result:
     """Lint every PATH; the public entry point the CLI uses."""
     overrides = overrides or Overrides()
     now = time.time() if now is None else now
@@ -65,9 +81,12 @@ def lint(paths: list[str], overrides: Overrides | None = None, now: float | None
     settings_by_root: dict[str, Settings] = {}
     template_roots: set[str] = set()
     parent_references: dict[str, set[str]] = {}
+    repos: list[Repo] = []
     for target in targets:
         for flake in target.flakes:
             if flake.root in flakes_done:
+                continue
+            if excluded_by_parent(flake, settings_by_root.get(flake.parent or "")):
                 continue
             settings = settings_for(flake, overrides, settings_by_root.get(flake.parent or ""))
             settings_by_root[flake.root] = settings
@@ -85,12 +104,16 @@ def lint(paths: list[str], overrides: Overrides | None = None, now: float | None
             files_analysed += count
             flakes_done[flake.root] = flake
             diagnostics.extend(found_diagnostics)
+            if keep_repos:
+                repos.append(repo)
     only_files = {t.only_file for t in targets if t.only_file}
     if only_files and all(t.only_file for t in targets):
         diagnostics = [d for d in diagnostics if os.path.join(d.root, d.path) in only_files]
     unique = {(_identity(d)): d for d in diagnostics}
     ordered = sorted((_for_display(d) for d in unique.values()), key=lambda d: d.sort_key)
-    return Result(diagnostics=ordered, files_analysed=files_analysed, flakes=list(flakes_done.values()), warnings=warnings)
+    return Result(
+        diagnostics=ordered, files_analysed=files_analysed, flakes=list(flakes_done.values()), warnings=warnings, repos=repos
+    )
 
 
 def _identity(d: Diagnostic) -> tuple:

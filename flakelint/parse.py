@@ -159,6 +159,11 @@ class SourceFile:
         return raw.decode("utf-8", "replace")
 
 
+@lru_cache(maxsize=64)
+def _real_root(root: str) -> str:
+    return os.path.realpath(root)
+
+
 def read_source(abspath: str, relpath: str, root: str, max_size: int) -> bytes | Unreadable | Skipped:
     """Read a file's bytes, or say why it cannot be analysed.
 
@@ -170,16 +175,24 @@ def read_source(abspath: str, relpath: str, root: str, max_size: int) -> bytes |
         return Unreadable(relpath, "file disappeared while flakelint was reading the repository")
     except OSError as exc:
         return Unreadable(relpath, f"cannot be examined: {os.strerror(exc.errno or 0) or exc}")
-    if stat.S_ISLNK(info.st_mode):
-        try:
-            target = os.path.realpath(abspath, strict=True)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return Unreadable(relpath, "symlink loop: the link never reaches a file")
+    is_link = stat.S_ISLNK(info.st_mode)
+    # The real path, for every file: a listed file may sit below a symlinked
+    # directory (a tracked `dir/x.nix` whose `dir` became a link) just as
+    # the file itself may be a link.
+    try:
+        target = os.path.realpath(abspath, strict=True)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Unreadable(relpath, "symlink loop: the link never reaches a file")
+        if is_link:
             return Unreadable(relpath, "broken symlink: its target does not exist")
-        real_root = os.path.realpath(root)
-        if target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep):
+        return Unreadable(relpath, f"cannot be examined: {os.strerror(exc.errno or 0) or exc}")
+    real_root = _real_root(root)
+    if target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep):
+        if is_link:
             return Unreadable(relpath, "symlink leads outside the flake root; flakelint does not follow it")
+        return Unreadable(relpath, "is reached through a symlinked directory that leads outside the flake root; not followed")
+    if is_link:
         try:
             info = os.stat(target)
         except OSError as exc:
@@ -192,8 +205,10 @@ def read_source(abspath: str, relpath: str, root: str, max_size: int) -> bytes |
         return Unreadable(relpath, f"is {info.st_size} bytes, over the max-file-size limit of {max_size} bytes")
     try:
         # O_NONBLOCK: should the file be swapped for a FIFO after lstat, open
-        # still returns at once; fstat below then refuses it.
-        fd = os.open(abspath, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # still returns at once; fstat below then refuses it. The resolved
+        # path with O_NOFOLLOW: a file swapped for a symlink is not followed.
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(target, flags)
     except PermissionError:
         return Unreadable(relpath, "permission denied")
     except OSError as exc:
@@ -241,6 +256,8 @@ def check_text(data: bytes, relpath: str) -> Unreadable | None:
 def _byte_position(data: bytes, offset: int) -> Position:
     line = data.count(b"\n", 0, offset) + 1
     line_start = data.rfind(b"\n", 0, offset) + 1
+    if line_start == 0 and data.startswith(UTF8_BOM):
+        line_start = min(len(UTF8_BOM), offset)  # as SourceFile.position: the BOM is no column
     column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
     return Position(line, column)
 
@@ -342,6 +359,22 @@ def _only_missing(formal) -> bool:
     return formal.end_byte == formal.start_byte and all(child.is_missing for child in formal.children)
 
 
+_EXPRESSION_START = re.compile(r"[A-Za-z0-9_]|\.\.?/|\.[0-9]")
+
+
+def update_read_as_path(fragment: str) -> bool:
+    """Is this one-fragment "path" really ``a//b``, the update operator?
+
+    tree-sitter-nix 0.1.0 lexes ``a//b`` (no spaces) as a path literal; Nix's
+    lexer sees a name or number, ``//``, and the start of another
+    expression. Rules that read path literals must skip such fragments.
+    """
+    if "//" not in fragment:
+        return False
+    before, after = fragment.split("//", 1)
+    return "/" not in before and bool(before.strip(".")) and bool(_EXPRESSION_START.match(after))
+
+
 def iter_error_subtree(root, enter=None):
     """Pre-order over the nodes of ``root`` that an error walk needs to see.
 
@@ -379,18 +412,26 @@ class Located:
     def previous_named(self):
         """The named sibling before ``parent`` (comments skipped), or None.
 
-        Valid only until :func:`locate` moves on to the next offset.
+        Call it only while :func:`locate` is paused on this offset: it moves
+        the shared cursor and puts it back. (``TreeCursor.copy`` crashes
+        py-tree-sitter 0.26.) Each call may cost the width of the
+        grandparent, so callers bound how often they ask.
         """
-        if self._cursor is None or self.parent is None:
+        cursor = self._cursor
+        if cursor is None or self.parent is None or self.grandparent is None:
             return None
-        cursor = self._cursor.copy()
-        if not cursor.goto_parent():
-            return None
+        cursor.goto_parent()
+        found, steps = None, 0
         while cursor.goto_previous_sibling():
+            steps += 1
             node = cursor.node
             if node.is_named and node.type != "comment":
-                return node
-        return None
+                found = node
+                break
+        for _ in range(steps):
+            cursor.goto_next_sibling()
+        cursor.goto_first_child_for_byte(self.offset)
+        return found
 
 
 _SIBLING_STEPS = 4

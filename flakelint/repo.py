@@ -37,6 +37,25 @@ class Repo:
             self._graph = build_graph(self)
         return self._graph
 
+    @property
+    def inputs(self):
+        """The inputs ``flake.nix`` declares (:class:`flakelint.inputs.FlakeInputs`); None without a parsed flake.nix."""
+        if "inputs" not in self._cache:
+            from flakelint.inputs import read_inputs
+
+            source = self.sources.get("flake.nix")
+            self._cache["inputs"] = read_inputs(source) if source is not None else None
+        return self._cache["inputs"]
+
+    @property
+    def lock(self):
+        """The flake's ``flake.lock`` (:class:`flakelint.lock.LockFile`, maybe invalid); None when absent."""
+        if "lock" not in self._cache:
+            from flakelint.lock import read_lock
+
+            self._cache["lock"] = read_lock(self.root) if self.flake.has_flake_nix else None
+        return self._cache["lock"]
+
     _path_checker: object = field(default=None, repr=False)
 
     @property

@@ -72,3 +72,13 @@ def repo_factory(tmp_path):
         return make_repo(tmp_path / f"repo{next(counter)}", files, **kwargs)
 
     return factory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Long fuzzing runs (``@pytest.mark.fuzz``) only when asked for: ``pytest -m fuzz``."""
+    if "fuzz" in (config.getoption("markexpr", default="") or ""):
+        return
+    skip = pytest.mark.skip(reason="long fuzzing run; select it with `pytest -m fuzz`")
+    for item in items:
+        if item.get_closest_marker("fuzz") is not None:
+            item.add_marker(skip)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from functools import lru_cache
 
 from flakelint.diagnostic import Severity
+from flakelint.parse import error_tokens, iter_error_subtree, locate, update_read_as_path
 from flakelint.rule import FileRule
 
 MAX_SNIPPET = 40
@@ -85,7 +85,10 @@ class SyntaxErrorRule(FileRule):
 
     ## Known limitations
     The pipe operators `|>` and `<|` (experimental since Nix 2.24) are not in
-    flakelint's grammar and are reported as syntax errors.
+    flakelint's grammar and are reported as syntax errors. Two rarities Nix
+    rejects stay unreported: a keyword glued to a path (`in./a`, which Nix's
+    lexer reads as one path) and `a//.b` (an update whose right side starts
+    with a dot).
     """
 
     code = "FL001"
@@ -120,8 +123,6 @@ class SyntaxErrorRule(FileRule):
     # -- regions tree-sitter could not parse ---------------------------------
 
     def _regions(self, source):
-        from flakelint.parse import iter_error_subtree
-
         root = source.root_node
         regions = [
             node
@@ -243,8 +244,6 @@ def _content_end(source) -> int:
 
 def _innermost_unclosed(root):
     """The innermost opener (bracket, `let`, quote) the file never closes."""
-    from flakelint.parse import error_tokens
-
     stack = []
     for leaf in error_tokens(root):
         kind = leaf.type
@@ -276,8 +275,6 @@ def _describe(char: str) -> str:
 
 def _strict_findings(source):
     """(node, message, hint) for Nix-invalid input that tree-sitter-nix accepts, in order."""
-    from flakelint.parse import locate
-
     data = source.data
     root = source.root_node
     candidates = sorted(
@@ -288,6 +285,7 @@ def _strict_findings(source):
     )
     kinds = dict(candidates)
     seen = set()
+    budget = [MAX_LOOKUPS]  # sibling searches for `or` in lists, each as wide as the list
     for found in locate(root, [offset for offset, _ in candidates]):
         node, kind = found.node, kinds[found.offset]
         if node.start_byte in seen:
@@ -295,7 +293,7 @@ def _strict_findings(source):
         if kind == "keyword" and node.type == "identifier":
             seen.add(node.start_byte)
             word = source.text(node)
-            if word == "or" and _or_allowed(found, data):
+            if word == "or" and _or_allowed(found, data, budget):
                 continue
             yield (
                 node,
@@ -320,11 +318,10 @@ def _strict_findings(source):
                 f"syntax error: Nix reads `{_clip(name)}:` and the text after it as a URI, not as a function's argument",
                 "put a space after the `:`",
             )
-    for match in _ODD_SPACE_RE.finditer(data):
-        if len(seen) > MAX_LOOKUPS:
+    for looked, match in enumerate(_ODD_SPACE_RE.finditer(data)):
+        if looked == MAX_LOOKUPS:
             break
         start = match.start()
-        seen.add(-start - 1)
         node = root.descendant_for_byte_range(start, start + 1)
         if node is not None and node.child_count:
             yield (
@@ -339,7 +336,7 @@ def _path_problem(text: str, fragment, path) -> tuple[str, str] | None:
     first = siblings[0] == fragment
     last = siblings[-1] == fragment
     if first and last and "//" in text:
-        if _update_not_path(text):
+        if update_read_as_path(text):
             return None
         return f"syntax error: the path `{_clip(text)}` contains `//`, which Nix rejects", "write a single `/`"
     if last and text.endswith("/"):
@@ -355,7 +352,7 @@ class _Span:
         self.end_byte = end
 
 
-def _or_allowed(found, data: bytes) -> bool:
+def _or_allowed(found, data: bytes, budget: list[int]) -> bool:
     """Where Nix takes `or` as a name.
 
     In attribute paths and `inherit` lists; and as a variable right after a
@@ -376,25 +373,15 @@ def _or_allowed(found, data: bytes) -> bool:
         function = container.child_by_field_name("function")
         before = function.child_by_field_name("argument") if function.type == "apply_expression" else function
     elif container.type == "list_expression":
+        if budget[0] <= 0:
+            return True  # stop looking (a hostile file); `[ f or ]` is valid Nix
+        budget[0] -= 1
         before = found.previous_named()
     else:
         return False
     if before is None or before.type == "select_expression":
         return False
     return not (before.type == "variable_expression" and data[before.start_byte : before.end_byte] == b"or")
-
-
-_EXPRESSION_START = re.compile(r"[A-Za-z0-9_]|\.\.?/|\.[0-9]")
-
-
-def _update_not_path(text: str) -> bool:
-    """`a//b`: Nix reads the update operator, tree-sitter-nix 0.1.0 a path.
-
-    True when Nix's lexer would see a name or number, `//`, and the start of
-    another expression, rather than a path.
-    """
-    before, after = text.split("//", 1)
-    return "/" not in before and bool(before.strip(".")) and bool(_EXPRESSION_START.match(after))
 
 
 def _clip(text: str) -> str:

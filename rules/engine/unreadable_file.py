@@ -9,8 +9,11 @@ class UnreadableFile(EngineRule):
     Reports a `.nix` file of the repository that cannot be read as Nix
     source: not valid UTF-8, containing NUL bytes (a binary file), larger
     than `max-file-size`, unreadable (permission denied), a broken symlink, a
-    symlink loop, a symlink leading outside the flake root (never followed),
-    a FIFO, socket or device (never opened), or a directory named `*.nix`.
+    symlink loop, a symlink (or a symlinked directory) leading outside the
+    flake root (never followed), a FIFO, socket or device (never opened), a
+    directory named `*.nix`, or input so pathological for the parser that it
+    cannot be parsed within a time budget (a few seconds plus about two
+    microseconds a byte, several times what any real file needs).
     The run goes on with every other file.
 
     Files encrypted on purpose with git-crypt (content starting with

@@ -1,0 +1,144 @@
+from flakelint import nixast
+from flakelint.diagnostic import Severity
+from flakelint.rule import RepoRule
+
+from . import evaluated_files, exempt
+
+IMPURE = {
+    "builtins.getEnv": "reads an environment variable of whoever evaluates; in pure flake evaluation it always returns an empty string",
+    "builtins.currentSystem": "is the system of the machine that evaluates; pure flake evaluation does not have it",
+    "builtins.currentTime": "changes on every evaluation; pure flake evaluation does not have it",
+    "builtins.storePath": "depends on what is in the local store; pure flake evaluation does not have it",
+}
+HINTS = {
+    "builtins.getEnv": "pass the value in explicitly (a flake input, an option, a file in the repository)",
+    "builtins.currentSystem": "take `system` as an argument (`forAllSystems`, `pkgs.stdenv.hostPlatform.system`)",
+    "builtins.currentTime": "use `self.lastModified` (the commit time) if you need a timestamp",
+    "builtins.storePath": "make the store path a flake input or a derivation instead",
+}
+
+
+class ImpureBuiltin(RepoRule):
+    """An impure builtin or an absolute path in a file the flake evaluates.
+
+    ## What it does
+    In the files the flake evaluates (`flake.nix` and what it reaches
+    through the import graph), reports:
+
+    - `builtins.getEnv`, `builtins.currentSystem`, `builtins.currentTime`,
+      `builtins.storePath` (but not `builtins.currentSystem or "x86_64-linux"`,
+      which is pure with its fallback, nor `builtins ? currentSystem`);
+    - absolute path literals (`/etc/nixos/hardware-configuration.nix`) and
+      home paths (`~/secrets.nix`), which point outside the flake.
+
+    A legacy `shell.nix`/`default.nix` that `flake.nix` never reaches is
+    exempt, and so are the default values of function arguments
+    (`{ system ? builtins.currentSystem }:`), option documentation, and code
+    behind a purity check (`if builtins ? currentSystem then … else …`).
+    `self + /modules/x.nix` is a path inside the flake, not an absolute one,
+    and so is `/modules/x.nix` when the flake has `modules/x.nix` (a helper
+    appends it to `self`); `/${pkgs.path}/…` is a store path.
+
+    ## Why is this bad?
+    Flakes evaluate purely: these builtins are missing or return empty
+    values there (`getEnv` gives `""`), and absolute paths are refused with
+    "access to absolute path … is forbidden in pure evaluation mode". With
+    `--impure` they work, but the result depends on the machine and the
+    moment, which is what the lock was meant to rule out.
+
+    ## Example
+    ```nix
+    # file: flake.nix
+    {
+      inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+      outputs = { nixpkgs, ... }: {
+        nixosConfigurations.laptop = nixpkgs.lib.nixosSystem {
+          system = builtins.currentSystem;
+          modules = [ /etc/nixos/hardware-configuration.nix ];
+        };
+      };
+    }
+    ```
+
+    ## Use instead
+    ```nix
+    # file: flake.nix
+    {
+      inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+      outputs = { nixpkgs, ... }: {
+        nixosConfigurations.laptop = nixpkgs.lib.nixosSystem {
+          system = "x86_64-linux";
+          modules = [ ./hardware-configuration.nix ];
+        };
+      };
+    }
+    # file: hardware-configuration.nix
+    { ... }: { }
+    # file: default.nix
+    { system ? builtins.currentSystem }:
+    (builtins.getFlake (toString ./.)).packages.${system}
+    ```
+    """
+
+    code = "FL114"
+    name = "impure-builtin"
+    severity = Severity.ERROR
+
+    def check(self, repo):
+        for path in evaluated_files(repo):
+            source = repo.sources[path]
+            data = source.data
+            found = nixast.captures(
+                "(select_expression) @select (path_expression) @path (hpath_expression) @home", source.root_node
+            )
+            for node in found.get("select", []):
+                if node.child_by_field_name("default") is not None:
+                    continue
+                dotted = nixast.dotted_name(data, node)
+                if dotted not in IMPURE or exempt(source, node):
+                    continue
+                yield self.diagnostic(
+                    source, node,
+                    f"`{dotted}` is impure: it {IMPURE[dotted]}",
+                    hint=HINTS[dotted],
+                )
+            for node in found.get("path", []):
+                text = source.text(node)
+                if not text.startswith("/") or text in ("/.", "/") or text.startswith(("/nix/store/", "/${")):
+                    continue
+                if _is_suffix(node) or _names_repository_path(repo, text) or exempt(source, node):
+                    continue
+                yield self.diagnostic(
+                    source, node,
+                    f"`{text}` is an absolute path outside the flake: it differs between machines, and pure evaluation refuses to read it",
+                    hint="put the file in the repository and refer to it with a relative path",
+                )
+            for node in found.get("home", []):
+                if exempt(source, node):
+                    continue
+                yield self.diagnostic(
+                    source, node,
+                    f"`{source.text(node)}` is a path in the home directory of whoever evaluates: pure evaluation refuses it",
+                    hint="put the file in the repository and refer to it with a relative path",
+                )
+
+
+def _names_repository_path(repo, text: str) -> bool:
+    """`/modules/x` when the flake has `modules/x`: a root-relative path a helper appends to `self`."""
+    relative = text.strip("/")
+    if not relative or "${" in relative:
+        return False
+    if relative in repo.flake.files:
+        return True
+    prefix = relative + "/"
+    return any(f.startswith(prefix) for f in repo.flake.files)
+
+
+def _is_suffix(node) -> bool:
+    """``self + /modules/x.nix`` / ``./. + /x``: the absolute-looking path is appended to another."""
+    expression = nixast.outer(node)
+    parent = expression.parent
+    if parent is None or parent.type != "binary_expression" or parent.child_by_field_name("right") != expression:
+        return False
+    operator = parent.child_by_field_name("operator")
+    return operator is not None and operator.type == "+"

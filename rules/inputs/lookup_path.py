@@ -1,0 +1,88 @@
+from flakelint import nixast
+from flakelint.diagnostic import Severity
+from flakelint.rule import RepoRule
+
+from . import evaluated_files, exempt
+
+
+class LookupPath(RepoRule):
+    """A `<nixpkgs>`-style lookup path in a file the flake evaluates.
+
+    ## What it does
+    Reports `<nixpkgs>`, `<home-manager/nixos>` and every other `<…>`
+    search path in the files the flake evaluates: `flake.nix` and what it
+    reaches through the import graph. A legacy `shell.nix` or `default.nix`
+    that `flake.nix` never reaches is not evaluated by the flake and is
+    exempt, as is the default value of a function argument
+    (`{ pkgs ? import <nixpkgs> { } }:`, only used when the caller omits it)
+    and option documentation (`example`, `literalExpression`).
+
+    ## Why is this bad?
+    A lookup path is resolved through `NIX_PATH`, which flakes ignore: in
+    pure evaluation (the default for flakes) it fails with "cannot look up
+    '<nixpkgs>' in pure evaluation mode", and with `--impure` it silently
+    uses whatever channel the machine has instead of the locked input.
+
+    ## Example
+    ```nix
+    # file: flake.nix
+    {
+      inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+      outputs = { nixpkgs, ... }: {
+        nixosConfigurations.laptop = nixpkgs.lib.nixosSystem {
+          modules = [ ./configuration.nix ];
+        };
+      };
+    }
+    # file: configuration.nix
+    { ... }:
+    {
+      imports = [ <home-manager/nixos> ];
+    }
+    ```
+
+    ## Use instead
+    ```nix
+    # file: flake.nix
+    {
+      inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+      inputs.home-manager.url = "github:nix-community/home-manager/release-25.05";
+      outputs = { nixpkgs, home-manager, ... }: {
+        nixosConfigurations.laptop = nixpkgs.lib.nixosSystem {
+          modules = [ ./configuration.nix home-manager.nixosModules.home-manager ];
+        };
+      };
+    }
+    # file: configuration.nix
+    { ... }:
+    {
+      home-manager.useGlobalPkgs = true;
+    }
+    # file: shell.nix
+    { pkgs ? import <nixpkgs> { } }:
+    pkgs.mkShell { }
+    ```
+    """
+
+    code = "FL113"
+    name = "lookup-path"
+    severity = Severity.ERROR
+
+    def check(self, repo):
+        for path in evaluated_files(repo):
+            source = repo.sources[path]
+            for node in nixast.captures("(spath_expression) @path", source.root_node).get("path", []):
+                if exempt(source, node):
+                    continue
+                text = source.text(node)
+                name = text.strip("<>").split("/", 1)[0]
+                hint = (
+                    "use the flake input instead (`inputs.nixpkgs`, or `pkgs.path` for nixpkgs' own tree)"
+                    if name == "nixpkgs"
+                    else f"add `{name}` as a flake input and use `inputs.{name}` instead"
+                )
+                yield self.diagnostic(
+                    source, node,
+                    f"`{text}` is looked up in NIX_PATH: it fails in pure flake evaluation, and with --impure it is whatever the machine has",
+                    hint=hint,
+                )
