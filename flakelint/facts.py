@@ -79,6 +79,7 @@ class FileFacts:
 #: (they slow down sharply and miss matches past ~32k levels).
 DEEP_CHECK_BYTES = 64 * 1024
 MAX_DEPTH = 10_000
+PATHS_QUERY = "(path_expression) @path"  # shared with other rules through SourceFile.captures
 SELF_NAMES_QUERY = '((variable_expression name: (identifier) @name) (#any-of? @name "self" "inputs"))'
 
 
@@ -91,8 +92,9 @@ def file_facts(source) -> FileFacts:
         # Too deeply nested to analyse reliably: no facts, and the file counts
         # as unknown (rules that need its paths stay silent).
         return FileFacts(path=source.path, refs=[], has_errors=True)
-    found = nixast.captures("(path_expression) @path", source.root_node)
-    found["self"] = [_self_expression(data, name) for name in nixast.captures(SELF_NAMES_QUERY, source.root_node).get("name", [])]
+    found = {"path": source.captures(PATHS_QUERY).get("path", [])}
+    names = source.captures(SELF_NAMES_QUERY).get("name", []) if b"self" in data or b"inputs" in data else []
+    found["self"] = [_self_expression(data, name) for name in names]
     has_errors = source.root_node.has_error
     for node in found.get("path", []):
         if node.start_byte in seen or (has_errors and nixast.has_error_ancestor(node)):

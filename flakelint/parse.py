@@ -102,10 +102,25 @@ class SourceFile:
     patched_offsets: tuple[int, ...] = ()
     _line_starts: list[int] = field(default_factory=list, repr=False)
     _ascii: bool | None = field(default=None, repr=False)
+    _captures: dict = field(default_factory=dict, repr=False)
 
     @property
     def root_node(self):
         return self.tree.root_node
+
+    def captures(self, pattern: str) -> dict[str, list]:
+        """A tree-sitter query over the whole file, run once per pattern and remembered.
+
+        Several rules ask for the same nodes (every path literal, say); each
+        query is a full traversal of the tree, so sharing the result is what
+        keeps rules cheap. Callers must not mutate the returned lists.
+        """
+        found = self._captures.get(pattern)
+        if found is None:
+            from flakelint import nixast
+
+            found = self._captures[pattern] = nixast.captures(pattern, self.root_node)
+        return found
 
     @property
     def has_bom(self) -> bool:
@@ -283,7 +298,16 @@ def parse_source(data: bytes, relpath: str, abspath: str = "", *, time_limit: fl
             buffer = bytearray(text)
             for offset in commas:
                 buffer[offset] = 0x20
-            tree = _parse(bytes(buffer), deadline, limit)
+                # Same length, so an incremental re-parse re-reads only the
+                # formals around each comma, not the whole file.
+                row = text.count(b"\n", 0, offset)
+                point = (row, offset - (text.rfind(b"\n", 0, offset) + 1))
+                end = (row, point[1] + 1)
+                tree.edit(
+                    start_byte=offset, old_end_byte=offset + 1, new_end_byte=offset + 1,
+                    start_point=point, old_end_point=end, new_end_point=end,
+                )
+            tree = _parse(bytes(buffer), deadline, limit, tree)
             patched = tuple(commas)
     return SourceFile(path=relpath, abspath=abspath, data=data, tree=tree, patched_offsets=patched)
 
@@ -292,7 +316,7 @@ def parse_time_limit(size: int) -> float:
     return PARSE_SECONDS_BASE + PARSE_SECONDS_PER_BYTE * size
 
 
-def _parse(data: bytes, deadline: float, limit: float):
+def _parse(data: bytes, deadline: float, limit: float, old_tree=None):
     parser = _parser()
 
     def read(offset, _point):
@@ -304,7 +328,9 @@ def _parse(data: bytes, deadline: float, limit: float):
         return time.monotonic() > deadline
 
     try:
-        return parser.parse(read, progress_callback=give_up)
+        if old_tree is None:
+            return parser.parse(read, progress_callback=give_up)
+        return parser.parse(read, old_tree, progress_callback=give_up)
     except ValueError:
         # tree-sitter cancelled the parse; it would resume there next time.
         parser.reset()

@@ -18,6 +18,22 @@ def option_roots() -> dict[str, dict[tuple[str, ...], str]]:
     return {side: {tuple(key.split(".")): why for key, why in table.items()} for side, table in data.items()}
 
 
+def _may_define_foreign(data: bytes, contexts: set[str]) -> bool:
+    """A cheap byte test: can this file define a root of the other module system at all?
+
+    Every root's first name appears in the file's text when it is set (also
+    when written as a string), so a file without any of them is skipped
+    without walking its tree.
+    """
+    tables = option_roots()
+    sides = []
+    if HOME in contexts:
+        sides.append("nixos-only")
+    if NIXOS in contexts:
+        sides.append("home-manager-only")
+    return any(prefix[0].encode() in data for side in sides for prefix in tables[side])
+
+
 def _declared(option: tuple[str, ...], declared: set[tuple[str, ...]]) -> bool:
     """Does one of the repository's own modules declare this option (or one above or below it)?"""
     return any(option[: len(d)] == d or d[: len(option)] == option for d in declared)
@@ -105,7 +121,7 @@ class WrongModuleContext(RepoRule):
             if not contexts & {NIXOS, HOME} or path not in repo.sources:
                 continue
             source = repo.sources[path]
-            if source.root_node.has_error:
+            if source.root_node.has_error or not _may_define_foreign(source.data, contexts):
                 continue
             both = NIXOS in contexts and HOME in contexts
             reported: set[tuple[str, ...]] = set()

@@ -1,4 +1,5 @@
 from flakelint import nixast
+from flakelint.facts import PATHS_QUERY
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
 
@@ -10,6 +11,11 @@ IMPURE = {
     "builtins.currentTime": "changes on every evaluation; pure flake evaluation does not have it",
     "builtins.storePath": "depends on what is in the local store; pure flake evaluation does not have it",
 }
+IMPURE_NAMES = tuple(name.rsplit(".", 1)[1].encode() for name in IMPURE)
+IMPURE_SELECT_QUERY = (
+    "(select_expression attrpath: (attrpath attr: (identifier) @attr"
+    ' (#any-of? @attr "getEnv" "currentSystem" "currentTime" "storePath")))'
+)
 HINTS = {
     "builtins.getEnv": "pass the value in explicitly (a flake input, an option, a file in the repository)",
     "builtins.currentSystem": "take `system` as an argument (`forAllSystems`, `pkgs.stdenv.hostPlatform.system`)",
@@ -88,9 +94,17 @@ class ImpureBuiltin(RepoRule):
         for path in evaluated_files(repo):
             source = repo.sources[path]
             data = source.data
-            found = nixast.captures(
-                "(select_expression) @select (path_expression) @path (hpath_expression) @home", source.root_node
-            )
+            found = {"path": source.captures(PATHS_QUERY).get("path", [])}
+            if b"~/" in data:
+                found["home"] = source.captures("(hpath_expression) @home").get("home", [])
+            # Only selects ending in an impure builtin's name: a byte test, then
+            # a query that matches on that name in C (no walk over every select).
+            if any(name in data for name in IMPURE_NAMES):
+                found["select"] = [
+                    node.parent.parent
+                    for node in nixast.captures(IMPURE_SELECT_QUERY, source.root_node).get("attr", [])
+                    if node.parent is not None and node.parent.parent is not None
+                ]
             for node in found.get("select", []):
                 if node.child_by_field_name("default") is not None:
                     continue

@@ -71,6 +71,8 @@ class LookupPath(RepoRule):
     def check(self, repo):
         for path in evaluated_files(repo):
             source = repo.sources[path]
+            if b"<" not in source.data:
+                continue  # no `<…>` anywhere: skip the query
             for node in nixast.captures("(spath_expression) @path", source.root_node).get("path", []):
                 if exempt(source, node):
                     continue

@@ -259,6 +259,12 @@ class _Analysis:
     def _scan(self, path: str) -> None:
         source = self.repo.sources[path]
         data = source.data
+        # Everything below looks for input names, the aliases of the inputs
+        # set, or `self`, as they are written: a file that contains none of
+        # them as text has nothing to contribute (and most modules do not).
+        tokens = self.declared | set(self.aliases) | self.receivers.get(path, set()) | {"self"}
+        if not any(token.encode() in data for token in tokens if token):
+            return
         excluded: list[tuple[int, int]] = []
         if path == "flake.nix":
             excluded = list(self.model.declaration_spans)

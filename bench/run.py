@@ -1,0 +1,126 @@
+"""flakelint's benchmark: ratios against a baseline measured in the same run.
+
+    python bench/run.py                 # 4,000-file repo, 5 runs each
+    python bench/run.py --files 1000 2000 4000 8000 --runs 3   # scaling
+
+For each repository size it generates a seed-layout flake (bench/generate.py,
+deterministic), then measures, each as the median of ``--runs`` runs in fresh
+processes:
+
+- ``parse-only``: a bare Python process that reads and tree-sitter-parses
+  every ``.nix`` file and does nothing else (the floor for a tree-sitter
+  linter in Python);
+- ``cold``: ``flakelint --no-cache`` with all default rules, SARIF to a file;
+- ``warm``: the same command again without ``--no-cache``;
+- ``small``: ``flakelint`` (concise) on examples/seed, against
+  ``python -c "import click, networkx, tree_sitter, tree_sitter_nix"``;
+- peak RSS of the cold run (the child's ``ru_maxrss``).
+
+It prints the ratios ``cold/parse-only``, ``warm/cold``, ``small/imports`` and
+the RSS. Absolute times drift between runs and machines; the ratios are what
+to compare. Nothing is asserted: this script measures, it does not test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+NOW = "2025-11-20"  # fixed "now" so the generated lock is neither old nor new
+
+PARSE_ONLY = r"""
+import os, sys
+import tree_sitter, tree_sitter_nix
+parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_nix.language()))
+count = 0
+for directory, dirs, files in os.walk(sys.argv[1]):
+    dirs[:] = [d for d in dirs if d != ".git"]
+    for name in files:
+        if name.endswith(".nix"):
+            with open(os.path.join(directory, name), "rb") as handle:
+                parser.parse(handle.read())
+            count += 1
+print(count)
+"""
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Wall time of one child process, and its peak RSS in KiB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"{command[:4]} failed ({result.returncode}): {result.stderr.strip()[:500]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before)
+
+
+def median_of(runs: int, command: list[str], cwd: Path | None = None) -> float:
+    return statistics.median(timed(command, cwd)[0] for _ in range(runs))
+
+
+def peak_rss_kib(command: list[str]) -> int:
+    """Peak RSS of one run of ``command``, measured in a fresh wrapper process."""
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    output = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=True)
+    return int(output.stdout.strip())
+
+
+def flakelint_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flakelint", *args]
+
+
+def measure(files: int, runs: int, workdir: Path) -> dict:
+    repo = workdir / f"repo-{files}"
+    if not repo.exists():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(repo), "--files", str(files), "--git"], check=True, stdout=subprocess.DEVNULL)
+    sarif = workdir / f"out-{files}.sarif"
+    parse_only = median_of(runs, [sys.executable, "-c", PARSE_ONLY, str(repo)])
+    cold_command = flakelint_command("--no-cache", "--now", NOW, "--output-format", "sarif", "--output-file", str(sarif), str(repo))
+    cold = median_of(runs, cold_command)
+    warm_command = flakelint_command("--now", NOW, "--output-format", "sarif", "--output-file", str(sarif), str(repo))
+    timed(warm_command)  # fill the cache (when there is one)
+    warm = median_of(runs, warm_command)
+    rss = peak_rss_kib(cold_command)
+    return {"files": files, "parse_only": parse_only, "cold": cold, "warm": warm, "rss_mib": rss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, nargs="+", default=[4000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep generated repos here (default: a temp dir)")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="flakelint-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}")
+    imports = median_of(args.runs, [sys.executable, "-c", "import click, networkx, tree_sitter, tree_sitter_nix"])
+    small = median_of(args.runs, flakelint_command("--output-format", "concise", str(REPO / "examples" / "seed")))
+    print(f"small: {small:.3f}s  imports: {imports:.3f}s  small/imports: {small / imports:.2f}")
+    print(f"{'files':>6} {'parse-only':>11} {'cold':>8} {'warm':>8} {'cold/parse':>11} {'warm/cold':>10} {'RSS MiB':>8}")
+    for files in args.files:
+        row = measure(files, args.runs, workdir)
+        print(
+            f"{row['files']:>6} {row['parse_only']:>10.3f}s {row['cold']:>7.3f}s {row['warm']:>7.3f}s"
+            f" {row['cold'] / row['parse_only']:>11.2f} {row['warm'] / row['cold']:>10.2f} {row['rss_mib']:>8.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
