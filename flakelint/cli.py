@@ -173,7 +173,7 @@ def main():
 @click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", multiple=True, help="Codes or prefixes to disable.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this config file.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the cache (no cache exists yet; accepted).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (see FLAKELINT_CACHE_DIR).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print a count per rule instead of the findings.")
 @click.option(
@@ -206,6 +206,7 @@ def check(paths, output_format, output_file, select, extend_select, ignore, conf
             statistics,
             now_option,
             summary_file,
+            use_cache=not no_cache,
         )
     except click.ClickException:
         raise
@@ -222,7 +223,7 @@ def check(paths, output_format, output_file, select, extend_select, ignore, conf
     sys.exit(code)
 
 
-def _check(paths, output_format, output_file, select, extend_select, ignore, config_path, exit_zero, statistics, now_option, summary_file=None) -> int:
+def _check(paths, output_format, output_file, select, extend_select, ignore, config_path, exit_zero, statistics, now_option, summary_file=None, use_cache=True) -> int:
     from flakelint.config import check_selectors
     from flakelint.engine import Overrides, lint
     from flakelint.report import ReportContext, render
@@ -239,7 +240,7 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
         ignore=check_selectors(_split_codes(ignore), "--ignore"),
         config_path=config_path,
     )
-    result = lint(paths, overrides, now, keep_repos=summary_file is not None)
+    result = lint(paths, overrides, now, keep_repos=summary_file is not None, use_cache=use_cache)
     for warning in result.warnings:
         _warn(warning)
     isatty = _stdout_isatty()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from flakelint.config import Settings, find_config, load_settings
@@ -69,8 +70,14 @@ def excluded_by_parent(flake: Flake, parent_settings: Settings | None) -> bool:
     return parent_settings.is_excluded(relative)
 
 
-def lint(paths: list[str], overrides: Overrides | None = None, now: float | None = None, keep_repos: bool = False) -> Result:
-    """Lint every PATH; the public entry point the CLI uses."""
+def lint(
+    paths: list[str],
+    overrides: Overrides | None = None,
+    now: float | None = None,
+    keep_repos: bool = False,
+    use_cache: bool = False,
+) -> Result:
+    """Lint every PATH; the public entry point the CLI uses (which turns the cache on)."""
     overrides = overrides or Overrides()
     now = time.time() if now is None else now
     diagnostics: list[Diagnostic] = []
@@ -97,9 +104,10 @@ def lint(paths: list[str], overrides: Overrides | None = None, now: float | None
                 )
             flake.is_template = flake.root in template_roots
             flake.extra_roots = sorted(set(flake.extra_roots) | parent_references.get(flake.root, set()))
-            found_diagnostics, count, repo = lint_flake(flake, settings, now)
-            template_roots |= declared_templates(repo)
-            for root, paths in references_into_nested(repo).items():
+            outcome = lint_flake(flake, settings, now, use_cache)
+            found_diagnostics, count, repo = outcome.diagnostics, outcome.analysed, outcome.repo
+            template_roots |= outcome.templates
+            for root, paths in outcome.nested_refs.items():
                 parent_references.setdefault(root, set()).update(paths)
             files_analysed += count
             flakes_done[flake.root] = flake
@@ -137,6 +145,30 @@ def declared_templates(repo: Repo) -> set[str]:
     return roots
 
 
+def read_contents(flake: Flake, settings: Settings) -> dict[str, bytes | Unreadable | None]:
+    """The bytes of every ``.nix`` file of a flake, or why it cannot be read (None: skipped on purpose)."""
+    contents: dict[str, bytes | Unreadable | None] = {}
+    for relpath in nix_candidates(flake.files):
+        data = read_source(os.path.join(flake.root, relpath), relpath, flake.root, settings.max_file_size)
+        if isinstance(data, bytes):
+            problem = check_text(data, relpath)
+            contents[relpath] = problem if problem is not None else data
+        elif isinstance(data, Unreadable):
+            contents[relpath] = data
+        else:
+            contents[relpath] = None
+    return contents
+
+
+def unreadable_diagnostic(outcome: Unreadable) -> Diagnostic:
+    return Diagnostic(
+        code="FL002",
+        message=f"cannot analyse this file: it {outcome.reason}",
+        path=outcome.path,
+        start=outcome.position,
+    )
+
+
 def read_repo(flake: Flake, settings: Settings, now: float) -> tuple[Repo, list[Diagnostic]]:
     """Read and parse every ``.nix`` file of a flake once: the repository model.
 
@@ -144,25 +176,70 @@ def read_repo(flake: Flake, settings: Settings, now: float) -> tuple[Repo, list[
     paths (or the files they import would look orphaned); their findings are
     dropped later. Files that cannot be read come back as FL002 findings.
     """
-    repo = Repo(flake=flake, settings=settings, now=now)
-    unreadable: list[Diagnostic] = []
-    for relpath in nix_candidates(flake.files):
-        outcome = load_source(flake.root, relpath, settings.max_file_size)
-        if isinstance(outcome, Unreadable):
-            unreadable.append(
-                Diagnostic(
-                    code="FL002",
-                    message=f"cannot analyse this file: it {outcome.reason}",
-                    path=relpath,
-                    start=outcome.position,
-                )
-            )
-            repo.unreadable.add(relpath)
-        elif outcome is None:
-            repo.unreadable.add(relpath)
-        else:
-            repo.sources[relpath] = outcome
+    contents = read_contents(flake, settings)
+    repo = Repo(flake=flake, settings=settings, now=now, sources=LazySources(flake.root, contents))
+    unreadable = [unreadable_diagnostic(c) for c in contents.values() if isinstance(c, Unreadable)]
+    repo.unreadable.update(path for path, c in contents.items() if not isinstance(c, bytes))
+    unreadable += repo.sources.parse_all(repo.unreadable)
     return repo, unreadable
+
+
+class LazySources(Mapping):
+    """``repo.sources``: parsed files by path, each parsed on first use.
+
+    A run whose results come from the cache parses only what it still needs
+    (flake.nix for the clock rules, files with findings for their snippets).
+    :meth:`parse_all` parses everything up front and reports files that take
+    too long to parse, which then leave the mapping.
+    """
+
+    def __init__(self, root: str, contents: dict[str, object]):
+        self._root = root
+        self._data = {path: c for path, c in contents.items() if isinstance(c, bytes)}
+        self._parsed: dict[str, SourceFile] = {}
+
+    def _parse(self, path: str) -> SourceFile | None:
+        source = self._parsed.get(path)
+        if source is None and path in self._data:
+            try:
+                source = parse_source(self._data[path], path, os.path.join(self._root, path))
+            except ParseTimeout:
+                del self._data[path]
+                return None
+            self._parsed[path] = source
+        return source
+
+    def parse_all(self, unreadable: set[str]) -> list[Diagnostic]:
+        problems = []
+        for path in sorted(self._data):
+            data = self._data[path]
+            try:
+                self._parsed.setdefault(path, parse_source(data, path, os.path.join(self._root, path)))
+            except ParseTimeout as exc:
+                problems.append(unreadable_diagnostic(Unreadable(path, str(exc))))
+                unreadable.add(path)
+        for problem in problems:
+            del self._data[problem.path]
+        return problems
+
+    def __getitem__(self, path: str) -> SourceFile:
+        source = self._parse(path)
+        if source is None:
+            raise KeyError(path)
+        return source
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._data
+
+    def __iter__(self):
+        return iter(list(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def data(self, path: str) -> bytes | None:
+        """The bytes of a file without parsing it."""
+        return self._data.get(path)
 
 
 def references_into_nested(repo: Repo) -> dict[str, set[str]]:
@@ -187,28 +264,93 @@ def references_into_nested(repo: Repo) -> dict[str, set[str]]:
     return found
 
 
-def lint_flake(flake: Flake, settings: Settings, now: float) -> tuple[list[Diagnostic], int, Repo]:
+@dataclass
+class FlakeOutcome:
+    diagnostics: list[Diagnostic]
+    analysed: int
+    repo: Repo
+    templates: set[str]
+    nested_refs: dict[str, set[str]]
+
+
+def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = False) -> FlakeOutcome:
+    """Lint one flake. With ``use_cache``, an unchanged flake's results come from the cache."""
     rules = all_rules()
     enabled = settings.enabled_codes()
-    file_rules = []
-    repo_rules = []
-    for code in sorted(enabled):
-        cls = rules[code]
-        if issubclass(cls, FileRule):
-            file_rules.append(cls(settings.rule_options.get(code), now))
-        elif issubclass(cls, RepoRule):
-            repo_rules.append(cls(settings.rule_options.get(code), now))
-    repo, raw = read_repo(flake, settings, now)
+    instances = [rules[code](settings.rule_options.get(code), now) for code in sorted(enabled)]
+    clock = [rule for rule in instances if rule.uses_clock]
+    steady = [rule for rule in instances if not rule.uses_clock]
+    contents = read_contents(flake, settings)
+    repo = Repo(flake=flake, settings=settings, now=now, sources=LazySources(flake.root, contents))
+    repo.unreadable.update(path for path, c in contents.items() if not isinstance(c, bytes))
+    key = entry = None
+    if use_cache:
+        from flakelint import cache
+
+        key = cache.flake_key(flake, settings, contents, _lock_bytes(flake, settings), repo.git_toplevel)
+        entry = cache.load(flake.root, key)
+    if entry is None:
+        raw = [unreadable_diagnostic(c) for c in contents.values() if isinstance(c, Unreadable)]
+        raw += repo.sources.parse_all(repo.unreadable)
+        analysed = _run_rules(steady, repo, raw)
+        templates, nested_refs = declared_templates(repo), references_into_nested(repo)
+        if key is not None:
+            cache.store(flake.root, key, raw, analysed, sorted(templates), nested_refs)
+    else:
+        raw, analysed = list(entry["diagnostics"]), entry["analysed"]
+        templates = set(entry["templates"])
+        nested_refs = {root: set(paths) for root, paths in entry["nested_refs"].items()}
+    raw = raw + _run_clock_rules(clock, repo)
+    return FlakeOutcome(finish(raw, repo, enabled), analysed, repo, templates, nested_refs)
+
+
+def _run_rules(rules, repo: Repo, raw: list[Diagnostic]) -> int:
+    """File rules on every analysed file, then repo rules; the count of files analysed."""
+    settings = repo.settings
     analysed = 0
-    for relpath, source in repo.sources.items():
-        if settings.is_excluded(relpath):
+    for relpath in list(repo.sources):
+        source = repo.sources.get(relpath)
+        if source is None or settings.is_excluded(relpath):
             continue
         analysed += 1
-        for rule in file_rules:
-            raw.extend(run_file_rule(rule, source))
-    for rule in repo_rules:
-        raw.extend(run_repo_rule(rule, repo))
-    return finish(raw, repo, enabled), analysed, repo
+        for rule in rules:
+            if isinstance(rule, FileRule):
+                raw.extend(run_file_rule(rule, source))
+    for rule in rules:
+        if isinstance(rule, RepoRule):
+            raw.extend(run_repo_rule(rule, repo))
+    return analysed
+
+
+def _run_clock_rules(rules, repo: Repo) -> list[Diagnostic]:
+    """Rules that read the clock: never cached, so they see this run's "now"."""
+    raw: list[Diagnostic] = []
+    for rule in rules:
+        if isinstance(rule, RepoRule):
+            raw.extend(run_repo_rule(rule, repo))
+        elif isinstance(rule, FileRule):
+            for relpath in list(repo.sources):
+                source = repo.sources.get(relpath)
+                if source is not None and not repo.settings.is_excluded(relpath):
+                    raw.extend(run_file_rule(rule, source))
+    return raw
+
+
+def _file_bytes(repo: Repo, path: str) -> bytes:
+    """A file's bytes without parsing it (lazy sources), or from its parsed source."""
+    sources = repo.sources
+    data = sources.data(path) if isinstance(sources, LazySources) else None
+    if data is None:
+        source = sources.get(path)
+        data = source.data if source is not None else b""
+    return data
+
+
+def _lock_bytes(flake: Flake, settings: Settings) -> bytes | None:
+    if "flake.lock" not in flake.files:
+        return None
+    data = read_source(os.path.join(flake.root, "flake.lock"), "flake.lock", flake.root, 256 * 1024 * 1024)
+    return data if isinstance(data, bytes) else None
 
 
 def nix_candidates(files: list[str]) -> list[str]:
@@ -281,7 +423,7 @@ def finish(raw: list[Diagnostic], repo: Repo, enabled: frozenset[str]) -> list[D
         by_file.setdefault(diagnostic.path, []).append(diagnostic)
     result = []
     paths = set(by_file) | {
-        p for p, s in repo.sources.items() if b"flakelint:" in s.data and not settings.is_excluded(p)
+        p for p in repo.sources if b"flakelint:" in _file_bytes(repo, p) and not settings.is_excluded(p)
     }
     for path in sorted(paths):
         ignored = settings.ignored_for(path)

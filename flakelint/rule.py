@@ -62,6 +62,9 @@ class Rule:
     #: "engine": emitted by the engine itself (parse, suppression, crashes).
     scope: ClassVar[str] = "file"
     options: ClassVar[dict[str, Option]] = {}
+    #: True for rules whose findings depend on the current time ("now"): the
+    #: result cache never stores them, they run on every invocation.
+    uses_clock: ClassVar[bool] = False
     #: False when the docstring's examples cannot be linted as text (binary
     #: input, a crashing rule); the rule's tests then cover it directly.
     runnable_examples: ClassVar[bool] = True

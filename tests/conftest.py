@@ -82,3 +82,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("fuzz") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_dir(tmp_path_factory, monkeypatch):
+    """Each test gets its own result cache: nothing outside the test is read or written."""
+    monkeypatch.setenv("FLAKELINT_CACHE_DIR", str(tmp_path_factory.mktemp("flakelint-cache")))

@@ -55,6 +55,7 @@ class NowRule(FileRule):
     ```
     """
 
+    uses_clock = True  # its findings depend on "now": never cached
     code = "FL097"
     name = "test-now"
     severity = Severity.WARNING

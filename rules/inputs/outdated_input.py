@@ -84,6 +84,7 @@ class OutdatedInput(RepoRule):
     code = "FL108"
     name = "outdated-input"
     severity = Severity.WARNING
+    uses_clock = True
     options = {
         "max-age-days": Option(int, 30, "the oldest allowed age of the locked nixpkgs commit, in days"),
         "nixpkgs-inputs": Option(list, [], "root inputs that count as nixpkgs (empty: those locking NixOS/nixpkgs)"),

@@ -72,6 +72,7 @@ class UnsupportedBranch(RepoRule):
     code = "FL109"
     name = "unsupported-branch"
     severity = Severity.WARNING
+    uses_clock = True
     options = {
         "supported-releases": Option(list, [], 'releases to accept, e.g. ["25.05", "25.11"] (empty: from the calendar)'),
         "nixpkgs-inputs": Option(list, [], "root inputs that count as nixpkgs (empty: those locking NixOS/nixpkgs)"),

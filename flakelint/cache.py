@@ -1,0 +1,182 @@
+"""The result cache: an unchanged flake is not parsed or analysed twice.
+
+One entry per flake root, in the user's cache directory (``$FLAKELINT_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/flakelint``, else ``~/.cache/flakelint``) — never in the
+linted repository. An entry holds the raw findings of every rule that does
+not read the clock, before suppressions and selection are applied, plus the
+few facts the engine carries from one flake to its nested flakes.
+
+The key is a SHA-256 over everything those findings depend on:
+
+- flakelint's version and a fingerprint of its installed code and data
+  (size and modification time of every file of the package, so an edited
+  checkout never reuses a stale entry);
+- the effective settings (selection, per-file ignores, excludes, size
+  limit, rule options);
+- the flake's context: its root, the files git lists and which of them are
+  tracked, nested flakes, template status, paths its parent refers to;
+- the bytes of every ``.nix`` file and of ``flake.lock`` (or why a file could
+  not be read), and size and modification time of every other file (rules
+  such as FL501 read them).
+
+Rules that read the clock (FL108, FL109) are never cached: they run on
+every invocation, so a warm run returns exactly what a cold one would.
+Entries are written to a temporary file and renamed into place, so two
+concurrent runs (two pre-commit hooks) never see a torn entry; any entry
+that cannot be read or parsed is treated as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+
+from flakelint import __version__
+from flakelint.diagnostic import Diagnostic, Position
+
+FORMAT = 1
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("FLAKELINT_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "flakelint"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Size and mtime of every file of the installed package (engine, rules, data)."""
+    import flakelint
+    import flakelint.rules
+
+    digest = hashlib.sha256(__version__.encode())
+    roots = sorted({os.path.dirname(flakelint.__file__), *flakelint.rules.__path__})
+    for root in roots:
+        for directory, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".py", ".toml")):
+                    path = os.path.join(directory, name)
+                    try:
+                        info = os.stat(path)
+                    except OSError:
+                        continue
+                    digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def settings_fingerprint(settings) -> str:
+    data = {key: value for key, value in vars(settings).items() if key != "source"}
+    return json.dumps(data, sort_keys=True, default=sorted)
+
+
+def flake_key(flake, settings, contents: dict[str, object], lock_bytes: bytes | None, toplevel: str | None) -> str:
+    """The cache key of one flake's analysis (see the module docstring)."""
+    digest = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for part in parts:
+            digest.update(str(part).encode("utf-8", "surrogateescape"))
+            digest.update(b"\0")
+
+    add(FORMAT, code_fingerprint(), settings_fingerprint(settings))
+    add(flake.root, flake.is_git, flake.git_problem, flake.parent, flake.is_template, toplevel)
+    add(*flake.nested, "|", *flake.extra_roots, "|")
+    tracked = flake.tracked
+    for relpath in flake.files:
+        add(relpath, "T" if tracked is not None and relpath in tracked else "U")
+        content = contents.get(relpath)
+        if isinstance(content, bytes):
+            digest.update(hashlib.sha256(content).digest())
+        elif content is not None:
+            add(repr(content))
+        elif relpath == "flake.lock" and lock_bytes is not None:
+            digest.update(hashlib.sha256(lock_bytes).digest())
+        else:
+            try:
+                info = os.lstat(os.path.join(flake.root, relpath))
+                add(info.st_mode, info.st_size, info.st_mtime_ns)
+            except OSError as exc:
+                add("missing", exc.errno)
+    listed = set(flake.files)
+    for relpath, content in sorted(contents.items()):
+        if relpath not in listed:  # directories named *.nix
+            add(relpath, repr(content) if not isinstance(content, bytes) else hashlib.sha256(content).hexdigest())
+    return digest.hexdigest()
+
+
+def _entry_path(root: str) -> Path:
+    return cache_dir() / (hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".json")
+
+
+def load(root: str, key: str) -> dict | None:
+    """The cached entry for this flake when its key matches, else None."""
+    try:
+        with open(_entry_path(root), encoding="utf-8") as handle:
+            entry = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("key") != key or entry.get("format") != FORMAT:
+        return None
+    try:
+        entry["diagnostics"] = [_diagnostic(item) for item in entry["diagnostics"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return entry
+
+
+def store(root: str, key: str, diagnostics: list[Diagnostic], analysed: int, templates: list[str], nested_refs: dict) -> None:
+    """Write an entry atomically; a failure to write is not an error (no cache, same result)."""
+    entry = {
+        "format": FORMAT,
+        "key": key,
+        "analysed": analysed,
+        "templates": templates,
+        "nested_refs": {root_: sorted(paths) for root_, paths in nested_refs.items()},
+        "diagnostics": [_plain(d) for d in diagnostics],
+    }
+    directory = cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".entry-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(entry, stream)
+        os.replace(temporary, _entry_path(root))
+    except OSError:
+        try:
+            os.unlink(temporary)  # type: ignore[possibly-undefined]
+        except (OSError, NameError):
+            pass
+
+
+def _plain(d: Diagnostic) -> dict:
+    data = asdict(d)
+    data["severity"] = int(d.severity)
+    data["redact"] = [list(pair) for pair in d.redact]
+    return data
+
+
+def _diagnostic(item: dict) -> Diagnostic:
+    from flakelint.diagnostic import Severity
+
+    end = item.get("end")
+    return Diagnostic(
+        code=item["code"],
+        message=item["message"],
+        path=item["path"],
+        start=Position(**item["start"]),
+        end=Position(**end) if end else None,
+        hint=item.get("hint"),
+        root=item.get("root", ""),
+        name=item.get("name", ""),
+        severity=Severity(item.get("severity", int(Severity.WARNING))),
+        snippet=item.get("snippet"),
+        redact=tuple(tuple(pair) for pair in item.get("redact", [])),
+    )
