@@ -159,6 +159,7 @@ def store(root: str, key: str, diagnostics: list[Diagnostic], analysed: int, tem
 def _plain(d: Diagnostic) -> dict:
     data = asdict(d)
     data["severity"] = int(d.severity)
+    data["level"] = int(d.level) if d.level is not None else None
     data["redact"] = [list(pair) for pair in d.redact]
     return data
 
@@ -178,5 +179,6 @@ def _diagnostic(item: dict) -> Diagnostic:
         name=item.get("name", ""),
         severity=Severity(item.get("severity", int(Severity.WARNING))),
         snippet=item.get("snippet"),
+        level=Severity(item["level"]) if item.get("level") is not None else None,
         redact=tuple(tuple(pair) for pair in item.get("redact", [])),
     )

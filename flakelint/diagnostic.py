@@ -54,6 +54,9 @@ class Diagnostic:
     # Filled in by the engine from the registry, so rules need not repeat it.
     name: str = ""
     severity: Severity = Severity.WARNING
+    # A severity the rule chose for this finding (e.g. a password hash is a
+    # warning where a clear-text password is an error); None: the rule's default.
+    level: Severity | None = field(default=None, compare=False)
     # The text of the start line, attached by the engine for the `full` report
     # (no report ever re-reads a file).
     snippet: str | None = field(default=None, compare=False)

@@ -7,9 +7,11 @@ that never follows a symlinked directory and skips ``.git/`` and ``result*``
 links. Directories below the root with their own ``flake.nix`` are separate
 flakes, analysed as their own roots.
 
-git is run read-only and hardened: no fsmonitor hook, no optional locks, no
-prompt, so that a hostile repository's configuration cannot make flakelint run
-anything.
+git is run read-only and hardened, so that a hostile repository's
+configuration cannot make flakelint run anything: no fsmonitor hook, no hooks
+at all, no pager, no system config, no optional locks (nothing is written to
+``.git``), no prompt, no network (lazy fetches of a partial clone included).
+Only the fixed commands below are ever run.
 """
 
 from __future__ import annotations
@@ -113,14 +115,35 @@ def _list_files(root: str) -> Flake:
     return flake
 
 
+#: Options before every git command. ``-c`` on the command line beats every
+#: config file, the repository's own ``.git/config`` (and what it includes)
+#: too: a command it names for fsmonitor or a hook is never run.
+GIT_OPTIONS = (
+    "--no-pager",
+    "-c", "core.fsmonitor=false",
+    "-c", "core.untrackedCache=false",
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "protocol.allow=never",
+)  # fmt: skip
+#: The environment git gets on top of the caller's (minus every ``GIT_*``).
+GIT_ENVIRONMENT = {
+    "GIT_CONFIG_NOSYSTEM": "1",  # no /etc/gitconfig
+    "GIT_PAGER": "cat",  # beats core.pager, should --no-pager ever be dropped
+    "GIT_OPTIONAL_LOCKS": "0",  # never refresh (write) the index
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_NO_LAZY_FETCH": "1",  # a partial clone never fetches missing objects
+    "LC_ALL": "C",
+}
+
+
 def _git_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update({"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    env.update(GIT_ENVIRONMENT)
     return env
 
 
 def _run_git(root: str, *args: str) -> subprocess.CompletedProcess | None:
-    command = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false", "-C", root, *args]
+    command = ["git", *GIT_OPTIONS, "-C", root, *args]
     try:
         return subprocess.run(
             command,

@@ -413,6 +413,18 @@ def finish(raw: list[Diagnostic], repo: Repo, enabled: frozenset[str]) -> list[D
     """Registry metadata, selection, per-file ignores, suppressions, FL003."""
     rules = all_rules()
     settings = repo.settings
+    # A secret a rule marked for masking stays masked in every finding on its
+    # line (another rule may point at the same line), even if that rule's
+    # own finding is then suppressed or per-file-ignored.
+    masks: dict[tuple[str, int], tuple] = {}
+    for diagnostic in raw:
+        if diagnostic.redact:
+            key = (diagnostic.path, diagnostic.start.line)
+            masks[key] = tuple(sorted(set(masks.get(key, ())) | set(diagnostic.redact)))
+    if masks:
+        raw = [
+            replace(d, redact=masks[(d.path, d.start.line)]) if (d.path, d.start.line) in masks else d for d in raw
+        ]
     by_file: dict[str, list[Diagnostic]] = {}
     for diagnostic in raw:
         if settings.is_excluded(diagnostic.path):
@@ -444,7 +456,7 @@ def finish(raw: list[Diagnostic], repo: Repo, enabled: frozenset[str]) -> list[D
                     diagnostic,
                     root=repo.root,
                     name=rule.name if rule else diagnostic.name,
-                    severity=rule.severity if rule else Severity.ERROR,
+                    severity=diagnostic.level or (rule.severity if rule else Severity.ERROR),
                     end=diagnostic.end or diagnostic.start,
                     snippet=snippet,
                 )

@@ -30,16 +30,32 @@ def _escape_char(match: re.Match) -> str:
 
 
 def clean(text: str, keep_tabs: bool = False) -> str:
-    """``text`` with every unsafe character as a visible escape."""
+    """``text`` with every unsafe character as a visible escape.
+
+    Also ``##[`` becomes ``##\\[``: the GitHub Actions runner still obeys its
+    older ``##[command]`` syntax anywhere in a log line.
+    """
     cleaned = _UNSAFE.sub(_escape_char, text)
     if not keep_tabs:
         cleaned = cleaned.replace("\t", "\\t")
-    return cleaned
+    return cleaned.replace("##[", "##\\[")
 
 
 def clean_path(path: str) -> str:
-    """A path as printed at the start of a line: escaped, never starting with ``::``."""
+    """A path as printed at the start of a line: escaped, never starting a workflow command.
+
+    The runner trims leading white space (any Unicode space) before it looks
+    for ``::``, so a path starting with white space or ``:`` gets a ``./``.
+    """
     cleaned = clean(path)
-    if cleaned.startswith(":"):
+    if cleaned[:1] == ":" or cleaned[:1].isspace():
         cleaned = "./" + cleaned
     return cleaned
+
+
+def json_safe(text: str) -> str:
+    """Serialised JSON that cannot carry a ``##[command]`` into a log: ``#`` as ``\\u0023``.
+
+    The escape is part of JSON, so the data is unchanged for every parser.
+    """
+    return text.replace("##[", "#\\u0023[")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from flakelint.escape import clean
+from flakelint.escape import clean, json_safe
 
 JSON_SCHEMA_VERSION = 1
 
@@ -72,7 +72,7 @@ def _configurations(model) -> list[dict]:
 
 
 def render_json(data: dict) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=True)) + "\n"
 
 
 def _group(path: str) -> str:

@@ -92,8 +92,9 @@ class Rule:
         end: int | None = None,
         hint: str | None = None,
         redact: tuple[tuple[int, int], ...] = (),
+        severity: Severity | None = None,
     ) -> Diagnostic:
-        """A finding at a node (or a byte range) of ``source``."""
+        """A finding at a node (or a byte range) of ``source``; ``severity`` overrides the rule's default."""
         begin = node.start_byte if node is not None else (start or 0)
         finish = node.end_byte if node is not None else (end if end is not None else begin)
         return Diagnostic(
@@ -104,6 +105,7 @@ class Rule:
             end=source.position(finish),
             hint=hint,
             redact=redact,
+            level=severity,
         )
 
 
@@ -124,8 +126,10 @@ class RepoRule(Rule):
     def check(self, repo) -> Iterable[Diagnostic]:
         raise NotImplementedError
 
-    def at(self, path: str, message: str, line: int = 1, column: int = 1, hint: str | None = None) -> Diagnostic:
-        return Diagnostic(code=self.code, message=message, path=path, start=Position(line, column), hint=hint)
+    def at(
+        self, path: str, message: str, line: int = 1, column: int = 1, hint: str | None = None, severity: Severity | None = None
+    ) -> Diagnostic:
+        return Diagnostic(code=self.code, message=message, path=path, start=Position(line, column), hint=hint, level=severity)
 
     def at_ref(self, repo, ref, message: str, hint: str | None = None) -> Diagnostic:
         """A finding at a path reference found by :mod:`flakelint.facts`."""

@@ -10,6 +10,7 @@ stderr holds no traceback, and the run ends in bounded time.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -321,3 +322,118 @@ def test_odd_file_names_in_process(odd_repo, monkeypatch):
     result = lint(["."])
     paths = {d.path for d in result.diagnostics if d.code == "FL001"}
     assert set(ODD_NAMES.values()) | {"broken.nix", os.fsdecode(b"caf\xe9-latin1-name.nix")} <= paths
+
+
+# -- paths that point outside ----------------------------------------------------------------
+
+OUTSIDE_FLAKE = """\
+{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+  outputs = { nixpkgs, ... }: {
+    nixosConfigurations.h = nixpkgs.lib.nixosSystem { modules = [ ./hosts/h.nix ]; };
+  };
+}
+"""
+OUTSIDE_HOST = """\
+{ ... }:
+{
+  imports = [ /etc/passwd ../../.. ~/.ssh/id_rsa ];
+  environment.etc.x.text = builtins.readFile /etc/shadow;
+  y = import ../../../../../../etc/passwd;
+}
+"""
+
+
+def test_paths_pointing_outside_are_reported_and_never_read(tmp_path):
+    """`/etc/passwd`, `../../..`, `~/.ssh`: findings on their lines; their contents never appear."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("CANARY-private-key\n")
+    repo = repo_with(tmp_path, {"flake.nix": OUTSIDE_FLAKE, "hosts/h.nix": OUTSIDE_HOST})
+    start = time.monotonic()
+    run = run_flakelint("--select", "ALL", "--output-format", "concise", ".", cwd=repo, timeout=TIME_LIMIT, env={"HOME": str(home)})
+    assert time.monotonic() - start < TIME_LIMIT
+    assert "Traceback" not in run.stderr and run.returncode == 1, run.stdout + run.stderr
+    found = {(path, code, message.split("`")[1] if "`" in message else "") for path, code, message in findings(run.stdout)}
+    assert {
+        ("hosts/h.nix", "FL114", "/etc/passwd"),
+        ("hosts/h.nix", "FL204", "../../.."),
+        ("hosts/h.nix", "FL114", "~/.ssh/id_rsa"),
+        ("hosts/h.nix", "FL114", "/etc/shadow"),
+        ("hosts/h.nix", "FL204", "../../../../../../etc/passwd"),
+        ("broken.nix", "FL001", "a = 1,"),
+    } <= found, run.stdout
+    assert not [f for f in found if f[1] == "FL004"]
+    assert "CANARY" not in run.stdout + run.stderr and "root:x:0:0" not in run.stdout
+
+
+# -- hostile flake.nix and flake.lock ----------------------------------------------------------
+
+HOSTILE_FLAKE_NIX = [
+    pytest.param("empty", "", [("flake.nix", "FL001", "no Nix expression")], id="empty"),
+    pytest.param("syntax-error", "{ outputs = ; }\n", [("flake.nix", "FL001", "missing identifier")], id="syntax-error"),
+    pytest.param("not-a-set", "42\n", [], id="not-a-set"),
+    pytest.param("a-function", "x: { outputs = x; }\n", [], id="a-function"),
+    pytest.param(
+        "outputs-not-a-function",
+        '{ inputs.a.url = "github:a/b"; outputs = 42; }\n',
+        None,
+        id="outputs-not-a-function",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,content,expected", HOSTILE_FLAKE_NIX)
+def test_hostile_flake_nix(tmp_path, name, content, expected):
+    repo = repo_with(tmp_path, {"flake.nix": content})
+    if expected is None:  # whatever the inputs rules say; only no crash and broken.nix still reported
+        run = cli(repo)
+        assert run.returncode == 1
+        assert ("broken.nix", "FL001") in {(p, c) for p, c, _ in findings(run.stdout)}
+        assert not [f for f in findings(run.stdout) if f[1] == "FL004"]
+        return
+    check(repo, expected)
+
+
+def _lock_node(owner: str = "NixOS", repo: str = "nixpkgs") -> dict:
+    return {
+        "locked": {"lastModified": 1, "narHash": "sha256-AAAA", "owner": owner, "repo": repo, "rev": "a" * 40, "type": "github"},
+        "original": {"owner": owner, "repo": repo, "type": "github"},
+    }
+
+
+LOCK_FLAKE = """\
+{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+  inputs.hm.url = "github:nix-community/home-manager";
+  outputs = { nixpkgs, hm, ... }: { x = [ nixpkgs hm ]; };
+}
+"""
+HOSTILE_LOCKS = [
+    ("invalid-json", lambda: b'{"nodes": {', "not valid JSON"),
+    ("truncated", lambda: json.dumps({"nodes": {"root": {"inputs": {"nixpkgs": "nixpkgs"}}, "nixpkgs": _lock_node()}, "root": "root", "version": 7}).encode()[:-9], "not valid JSON"),
+    ("wrong-types", lambda: json.dumps({"nodes": [], "root": 5, "version": "7"}).encode(), "must be"),
+    ("dangling", lambda: json.dumps({"nodes": {"root": {"inputs": {"nixpkgs": "missing", "hm": "nixpkgs"}}}, "root": "root", "version": 7}).encode(), "which `nodes` does not have"),
+    ("follows-cycle", lambda: json.dumps({"nodes": {"root": {"inputs": {"nixpkgs": "nixpkgs", "hm": ["hm"]}}, "nixpkgs": _lock_node()}, "root": "root", "version": 7}).encode(), "follows cycle"),
+    ("not-utf8", lambda: b'{"nodes": "\xff\xfe"}', None),
+    ("binary", lambda: b"\x00\x01\x02" * 1000, None),
+    ("50MB", lambda: json.dumps({"nodes": {"root": {"inputs": {"nixpkgs": "nixpkgs", "hm": "hm"}}, "nixpkgs": _lock_node(), "hm": _lock_node("nix-community", "home-manager"), **{f"n{i}": _lock_node() for i in range(220_000)}}, "root": "root", "version": 7}).encode(), ""),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,make,fragment", HOSTILE_LOCKS, ids=[c[0] for c in HOSTILE_LOCKS])
+def test_hostile_flake_lock(tmp_path, name, make, fragment):
+    data = make()
+    if name == "50MB":
+        assert len(data) > 50 * 1024 * 1024
+    repo = repo_with(tmp_path, {"flake.nix": LOCK_FLAKE, "flake.lock": data})
+    run = cli(repo, "--select", "ALL")
+    assert run.returncode == 1, run.stdout + run.stderr
+    found = findings(run.stdout)
+    assert ("broken.nix", "FL001") in {(p, c) for p, c, _ in found}, run.stdout
+    assert not [f for f in found if f[1] == "FL004"], run.stdout
+    lock_findings = [(c, m) for p, c, m in found if p == "flake.lock"]
+    if fragment is None:
+        assert lock_findings, run.stdout  # reported somehow (FL002 or FL115), never a crash
+    elif fragment:
+        assert any(c == "FL115" and fragment in m for c, m in lock_findings), run.stdout

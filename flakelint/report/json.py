@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from flakelint.escape import json_safe
+
 from flakelint import HOMEPAGE
 
 SCHEMA_VERSION = 1
@@ -30,4 +32,4 @@ def rule_url(code: str, name: str) -> str:
 def render(diagnostics, context) -> str:
     # ensure_ascii keeps the output pure ASCII: no raw control or bidi
     # character from a repository can reach a terminal through it.
-    return json.dumps([finding(d) for d in diagnostics], indent=2, ensure_ascii=True) + "\n"
+    return json_safe(json.dumps([finding(d) for d in diagnostics], indent=2, ensure_ascii=True)) + "\n"

@@ -14,6 +14,8 @@ bytes.
 from __future__ import annotations
 
 import json
+
+from flakelint.escape import json_safe
 import os
 from urllib.parse import quote
 
@@ -127,4 +129,4 @@ def build_log(diagnostics, context) -> dict:
 
 
 def render(diagnostics, context) -> str:
-    return json.dumps(build_log(diagnostics, context), indent=2, ensure_ascii=True) + "\n"
+    return json_safe(json.dumps(build_log(diagnostics, context), indent=2, ensure_ascii=True)) + "\n"

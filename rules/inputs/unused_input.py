@@ -161,8 +161,8 @@ class UnusedInput(RepoRule):
             for ref in graph.refs.get(path, []):
                 if ref.kind in ("outside", "absolute") and ref.usage not in ("src", "guard", "read", "doc"):
                     return  # Nix code outside the flake may receive the inputs
-        analysis = _Analysis(repo, model, files)
         try:
+            analysis = _Analysis(repo, model, files)
             analysis.run()
         except _Unknown:
             return

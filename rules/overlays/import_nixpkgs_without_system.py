@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from flakelint import nixast
+from flakelint.diagnostic import Severity
+from flakelint.overlays import declared_inputs, nixpkgs_imports
+from flakelint.rule import RepoRule
+
+from ..inputs import evaluated_files, exempt
+
+SYSTEM_ARGUMENTS = {"system", "localSystem", "hostPlatform"}
+
+
+def argument_names(data: bytes, attrset) -> set[str] | None:
+    """The attribute names of ``import nixpkgs``'s argument set; None when one is computed."""
+    names: set[str] = set()
+    binding_set = next((c for c in attrset.named_children if c.type == "binding_set"), None)
+    for binding in binding_set.named_children if binding_set is not None else []:
+        if binding.type == "binding":
+            path = nixast.binding_path(data, binding)
+            if not path or path[0] is None:
+                return None
+            names.add(path[0])
+        elif binding.type in ("inherit", "inherit_from"):
+            attrs = binding.child_by_field_name("attrs")
+            for attr in attrs.named_children if attrs is not None else []:
+                name = nixast.attr_name(data, attr)
+                if name is None:
+                    return None
+                names.add(name)
+    return names
+
+
+class ImportNixpkgsWithoutSystem(RepoRule):
+    """`import nixpkgs { … }` without `system` in a file the flake evaluates.
+
+    ## What it does
+    Reports `import nixpkgs { … }`, `import inputs.nixpkgs { … }` (any input
+    whose name contains `nixpkgs` and that `flake.nix` declares, also through
+    `self.inputs`) whose argument
+    set has no `system`, `localSystem` or `hostPlatform` (written out or
+    inherited), in a file the flake evaluates (reached from `flake.nix`). An
+    argument that is not a literal attribute set (`import nixpkgs args`,
+    `{ … } // extra`) is not checked, nor is the default value of a function
+    argument or a legacy `shell.nix` the flake never reaches.
+
+    ## Why is this bad?
+    Without a system nixpkgs falls back to `builtins.currentSystem`, which
+    does not exist in pure flake evaluation: `nix build`/`nixos-rebuild
+    --flake` fail with "attribute 'currentSystem' missing". With `--impure` the
+    result silently depends on the machine that evaluates it.
+
+    ## Example
+    ```nix
+    # file: flake.nix
+    {
+      inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+      outputs = { nixpkgs, ... }:
+        let
+          pkgs = import nixpkgs { config.allowUnfree = true; };
+        in
+        {
+          packages.x86_64-linux.default = pkgs.hello;
+        };
+    }
+    ```
+
+    ## Use instead
+    ```nix
+    # file: flake.nix
+    {
+      inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+      outputs = { nixpkgs, ... }:
+        let
+          system = "x86_64-linux";
+          pkgs = import nixpkgs {
+            inherit system;
+            config.allowUnfree = true;
+          };
+        in
+        {
+          packages.${system}.default = pkgs.hello;
+        };
+    }
+    ```
+    """
+
+    code = "FL406"
+    name = "import-nixpkgs-without-system"
+    severity = Severity.ERROR
+
+    def check(self, repo):
+        inputs = declared_inputs(repo)
+        for path in evaluated_files(repo):
+            source = repo.sources[path]
+            if source.root_node.has_error:
+                continue
+            for call in nixpkgs_imports(source, inputs):
+                if call.arguments is None or exempt(source, call.node):
+                    continue
+                names = argument_names(source.data, call.arguments)
+                if names is None or names & SYSTEM_ARGUMENTS:
+                    continue
+                yield self.diagnostic(
+                    source,
+                    call.node,
+                    f"`import {call.target}` without `system`: nixpkgs falls back to `builtins.currentSystem`, "
+                    "which pure flake evaluation does not have",
+                    hint="pass `inherit system;` (or `localSystem`/`hostPlatform`)",
+                )

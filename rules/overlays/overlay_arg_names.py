@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flakelint.diagnostic import Severity
+from flakelint.rule import RepoRule
+
+from . import repo_overlays
+
+FIRST = {"final", "_final", "_"}
+SECOND = {"prev", "_prev", "_"}
+
+
+class OverlayArgNames(RepoRule):
+    """Overlay arguments not named `final` and `prev`.
+
+    ## What it does
+    Reports an overlay (see FL401 for where overlays are found) whose first
+    argument is not `final`, `_final` or `_`, or whose second argument is
+    not `prev`, `_prev` or `_` — typically the older `self: super:`.
+    One finding per overlay, at the first argument that is misnamed.
+
+    ## Why is this bad?
+    `final`/`prev` say what the arguments are: the package set after all
+    overlays, and the one before this overlay. `self`/`super` read like
+    object-oriented inheritance and invite `self.X` in the definition of `X`
+    (infinite recursion, FL402). For a flake's `overlays.<name>` output
+    `nix flake check` goes further and requires the first argument to be
+    named `final` (or `_final`/`_`), so there the finding is a warning,
+    not info.
+
+    ## Example
+    ```nix
+    # file: flake.nix
+    {
+      outputs = { self, ... }: {
+        overlays.default = self: super: {
+          hello = super.hello.override { };
+        };
+      };
+    }
+    ```
+
+    ## Use instead
+    ```nix
+    # file: flake.nix
+    {
+      outputs = { self, ... }: {
+        overlays.default = final: prev: {
+          hello = prev.hello.override { };
+        };
+      };
+    }
+    ```
+    """
+
+    code = "FL403"
+    name = "overlay-arg-names"
+    severity = Severity.INFO
+
+    def check(self, repo):
+        for source, site, expression, shape in repo_overlays(repo):
+            if shape.kind != "overlay":
+                continue
+            if shape.final in FIRST and shape.prev in SECOND:
+                continue
+            message = f"overlay arguments `{shape.final}: {shape.prev}:` are not named `final: prev:`"
+            severity = None
+            if site.where == "output" and shape.final not in FIRST:
+                message += f"; `nix flake check` rejects the `overlays.{site.name}` output unless its first argument is `final`"
+                severity = Severity.WARNING  # a check failure, not a matter of style
+            yield self.diagnostic(
+                source,
+                shape.final_node if shape.final not in FIRST else shape.prev_node,
+                message,
+                hint="rename them `final: prev:` (`_final`/`_prev`/`_` when unused)",
+                severity=severity,
+            )

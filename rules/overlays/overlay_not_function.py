@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from flakelint.diagnostic import Severity
+from flakelint.rule import RepoRule
+
+from . import repo_overlays
+
+WHAT = {
+    "attrset": "an attribute set",
+    "one-arg": "a function of one argument",
+    "formals": "a function taking an attribute set (`{ ... }:`)",
+}
+WHERE = {
+    "nixpkgs.overlays": "in `nixpkgs.overlays`",
+    "import-nixpkgs": "in the `overlays` of `import nixpkgs`",
+    "compose": "composed with `composeManyExtensions`/`composeExtensions`",
+    "output": "exported as a flake overlay",
+    "file": "in the overlays directory",
+}
+
+
+class OverlayNotFunction(RepoRule):
+    """An overlay that is not a two-argument function `final: prev: { … }`.
+
+    ## What it does
+    Finds every overlay flakelint can see — the items of `nixpkgs.overlays`,
+    the `overlays` list of `import nixpkgs { … }`, the arguments of
+    `lib.composeManyExtensions`/`composeExtensions`, the `overlays.<name>`
+    (and deprecated `overlay`) outputs of `flake.nix`, and the files of an
+    `overlays` directory — and reports one that is an attribute set, a
+    function of one argument (`final: { … }`), or a function taking an
+    attribute set (`{ pkgs, ... }: { … }`).
+
+    A file in an overlays directory may hold an attribute set *of* overlays
+    (`{ default = final: prev: …; extra = final: prev: …; }`), or either
+    form behind a function of the file's own arguments (snowfall-lib's
+    `{ channels, inputs, ... }: final: prev: { … }`, or
+    `{ inputs, ... }: { additions = final: prev: …; }`): each overlay in it
+    is checked, the wrapper is not. Overlays named through a `let` binding
+    of the same file are followed; anything computed (`import ./x`, a
+    function call) is not checked.
+
+    ## Why is this bad?
+    nixpkgs calls every overlay as `overlay final prev` and merges the
+    attribute set it returns. Anything else fails with "attempt to call
+    something which is not a function but a set" or "value is a function
+    while a set was expected", deep inside nixpkgs' fixpoint.
+
+    ## Example
+    ```nix
+    { ... }:
+    {
+      nixpkgs.overlays = [
+        (final: {
+          hello-wrapped = final.callPackage ./hello-wrapped.nix { };
+        })
+      ];
+    }
+    ```
+
+    ## Use instead
+    ```nix
+    { ... }:
+    {
+      nixpkgs.overlays = [
+        (final: prev: {
+          hello-wrapped = final.callPackage ./hello-wrapped.nix { };
+        })
+      ];
+    }
+    ```
+    """
+
+    code = "FL401"
+    name = "overlay-not-function"
+    severity = Severity.ERROR
+
+    def check(self, repo):
+        for source, site, expression, shape in repo_overlays(repo):
+            if shape.kind not in WHAT:
+                continue
+            if shape.kind == "attrset" and not site.strict and site.node == expression:
+                continue
+            yield self.diagnostic(
+                source,
+                expression,
+                f"this overlay ({WHERE[site.where]}) is {WHAT[shape.kind]}, not a function `final: prev: {{ … }}`: "
+                "nixpkgs calls it with two arguments",
+                hint="write it as `final: prev: { … }`",
+            )

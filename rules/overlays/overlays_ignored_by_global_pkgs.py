@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+from flakelint import nixast
+from flakelint.diagnostic import Severity
+from flakelint.graph import HOME, NIXOS
+from flakelint.modules import option_definitions
+from flakelint.rule import RepoRule
+
+#: Calls that make a setting conditional: then it is not known to apply.
+CONDITIONAL = {"mkIf", "optionalAttrs", "mkDefault", "mkOverride", "optional", "optionals"}
+MAX_CLIMB = 512
+
+
+def unconditional(data: bytes, node) -> bool:
+    current = node
+    for _ in range(MAX_CLIMB):
+        parent = current.parent
+        if parent is None:
+            return True
+        if parent.type == "if_expression":
+            return False
+        if parent.type == "apply_expression":
+            head, _ = nixast.apply_head(parent)
+            if nixast.call_name(data, head) in CONDITIONAL:
+                return False
+        current = parent
+    return False
+
+
+def sets_global_pkgs(source) -> bool:
+    """Does this file set ``home-manager.useGlobalPkgs = true`` unconditionally?"""
+    data = source.data
+    if b"useGlobalPkgs" not in data:
+        return False
+    for binding in nixast.captures("(binding) @b", source.root_node).get("b", []):
+        path = nixast.full_attrpath(data, binding)
+        if path[-2:] != ["home-manager", "useGlobalPkgs"]:
+            continue
+        value = nixast.unwrap(binding.child_by_field_name("expression"))
+        if value is not None and value.type == "variable_expression" and source.text(value) == "true" and unconditional(data, binding):
+            return True
+    return False
+
+
+def module_edges(graph):
+    """Outgoing exact module edges: (NixOS-side, into home-manager) per source file."""
+    same: dict[str, list[str]] = {}
+    into_home: dict[str, list] = {}
+    for edge in graph.edges:
+        ref = edge.ref
+        if ref.kind != "exact" or not edge.target.endswith(".nix"):
+            continue
+        if ref.scope == HOME:
+            into_home.setdefault(edge.source, []).append(edge.target)
+        elif edge.kind in ("imports", "modules") or (edge.kind == "import" and ref.anonymous):
+            same.setdefault(edge.source, []).append(edge.target)
+    return same, into_home
+
+
+def closure(starts, same) -> set[str]:
+    seen = set(starts)
+    queue = list(starts)
+    while queue:
+        current = queue.pop()
+        for target in same.get(current, []):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+class OverlaysIgnoredByGlobalPkgs(RepoRule):
+    """A home-manager module sets `nixpkgs.overlays`/`nixpkgs.config` under `useGlobalPkgs = true`.
+
+    ## What it does
+    For each NixOS configuration, follows its module files (`modules`,
+    `imports`) and looks for an unconditional
+    `home-manager.useGlobalPkgs = true`. It then follows the home-manager
+    modules that configuration hands to home-manager
+    (`home-manager.users.<u>`, `home-manager.sharedModules`, and their
+    `imports`) and reports one that sets `nixpkgs.overlays` or
+    `nixpkgs.config`. It stays silent unless the link is certain: a file
+    also used as a NixOS module, as a module of a standalone
+    `homeConfigurations` entry, or from anywhere else, is not reported; nor
+    is a setting under `mkIf`; in `flake.nix` itself only when the flake has
+    exactly one NixOS configuration.
+
+    ## Why is this bad?
+    With `useGlobalPkgs` home-manager uses the system's `pkgs` and ignores
+    its own `nixpkgs.*` options (recent home-manager refuses them with an
+    assertion). The overlay or `allowUnfree` looks configured but does
+    nothing; it belongs in the NixOS configuration's `nixpkgs.overlays` /
+    `nixpkgs.config`.
+
+    ## Example
+    ```nix
+    # file: flake.nix
+    {
+      inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+      inputs.home-manager.url = "github:nix-community/home-manager/release-25.05";
+      outputs = { nixpkgs, home-manager, ... }: {
+        nixosConfigurations.box = nixpkgs.lib.nixosSystem {
+          system = "x86_64-linux";
+          modules = [
+            ./configuration.nix
+            home-manager.nixosModules.home-manager
+          ];
+        };
+      };
+    }
+    # file: configuration.nix
+    { ... }:
+    {
+      home-manager.useGlobalPkgs = true;
+      home-manager.users.alice = ./home.nix;
+    }
+    # file: home.nix
+    { ... }:
+    {
+      nixpkgs.config.allowUnfree = true;
+      home.stateVersion = "25.05";
+    }
+    ```
+
+    ## Use instead
+    ```nix
+    # file: flake.nix
+    {
+      inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+      inputs.home-manager.url = "github:nix-community/home-manager/release-25.05";
+      outputs = { nixpkgs, home-manager, ... }: {
+        nixosConfigurations.box = nixpkgs.lib.nixosSystem {
+          system = "x86_64-linux";
+          modules = [
+            ./configuration.nix
+            home-manager.nixosModules.home-manager
+          ];
+        };
+      };
+    }
+    # file: configuration.nix
+    { ... }:
+    {
+      nixpkgs.config.allowUnfree = true;
+      home-manager.useGlobalPkgs = true;
+      home-manager.users.alice = ./home.nix;
+    }
+    # file: home.nix
+    { ... }:
+    {
+      home.stateVersion = "25.05";
+    }
+    ```
+    """
+
+    code = "FL407"
+    name = "overlays-ignored-by-global-pkgs"
+    severity = Severity.WARNING
+
+    def check(self, repo):
+        graph = repo.graph
+        model = graph.model
+        if model is None:
+            return
+        same, into_home = module_edges(graph)
+        nixos = [c for c in model.configurations if c.kind == "nixos"]
+        standalone: set[str] = set()
+        for configuration in model.configurations:
+            if configuration.kind == HOME:
+                standalone |= closure(self._entries(configuration, graph), same)
+        incoming: dict[str, set[str]] = {}
+        for edge in graph.edges:
+            incoming.setdefault(edge.target, set()).add(edge.source)
+        reported: set[tuple[str, int]] = set()
+        for configuration in nixos:
+            system_files = closure(self._entries(configuration, graph), same)
+            if len(nixos) == 1:
+                system_files.add("flake.nix")
+            if not any(path in repo.sources and sets_global_pkgs(repo.sources[path]) for path in system_files):
+                continue
+            home_roots = [t for path in system_files for t in into_home.get(path, []) if path != "flake.nix" or len(nixos) == 1]
+            home_files = closure(home_roots, same)
+            allowed = system_files | home_files
+            for path in sorted(home_files):
+                source = repo.sources.get(path)
+                if source is None or source.root_node.has_error or b"nixpkgs" not in source.data:
+                    continue
+                if NIXOS in graph.nodes.get(path, set()) or path in standalone or path in system_files:
+                    continue
+                if not incoming.get(path, set()) <= allowed:
+                    continue
+                for option, binding in option_definitions(source):
+                    if option[:2] not in (("nixpkgs", "overlays"), ("nixpkgs", "config")):
+                        continue
+                    if not unconditional(source.data, binding):
+                        continue
+                    key = (path, binding.start_byte)
+                    if key in reported:
+                        continue
+                    reported.add(key)
+                    yield self.diagnostic(
+                        source,
+                        binding,
+                        f"`{'.'.join(option)}` in a home-manager module has no effect: the NixOS configuration "
+                        f"`{configuration.name}` sets `home-manager.useGlobalPkgs = true`, so home-manager uses the system's pkgs",
+                        hint="move it to the NixOS configuration's `nixpkgs.overlays`/`nixpkgs.config`",
+                    )
+                    break
+
+    @staticmethod
+    def _entries(configuration, graph) -> list[str]:
+        found = []
+        for entry in configuration.modules:
+            if entry.kind != "path":
+                continue
+            target = entry.target
+            if target not in graph.nodes:
+                target = "default.nix" if target == "." else f"{target}/default.nix"
+            if target in graph.nodes:
+                found.append(target)
+        return found
