@@ -87,6 +87,44 @@ def full_attrpath(data: bytes, binding, limit: int = 32) -> list[str | None]:
     return names
 
 
+def attrset_names(data: bytes, attrset) -> set[str] | None:
+    """The top-level attribute names a set literal defines (also through ``inherit``);
+    None when one of them is computed, so callers cannot know the whole set."""
+    names: set[str] = set()
+    binding_set = next((c for c in attrset.named_children if c.type == "binding_set"), None)
+    for binding in binding_set.named_children if binding_set is not None else []:
+        if binding.type == "binding":
+            path = binding_path(data, binding)
+            if not path or path[0] is None:
+                return None
+            names.add(path[0])
+        elif binding.type in ("inherit", "inherit_from"):
+            attrs = binding.child_by_field_name("attrs")
+            for attr in attrs.named_children if attrs is not None else []:
+                name = attr_name(data, attr)
+                if name is None:
+                    return None
+                names.add(name)
+    return names
+
+
+#: Functions that only wrap a definition's value (priorities, not values).
+VALUE_WRAPPERS = {"mkDefault", "mkForce", "mkOverride", "mkOptionDefault", "mkImageMediaOverride", "mkVMOverride"}
+
+
+def definition_value(data: bytes, node):
+    """``lib.mkDefault "x"`` -> ``"x"``; ``("x")`` -> ``"x"``; anything else as it is."""
+    node = unwrap(node)
+    for _ in range(16):
+        if node is None or node.type != "apply_expression":
+            return node
+        head, args = apply_head(node)
+        if call_name(data, head) not in VALUE_WRAPPERS or not args:
+            return node
+        node = unwrap(args[-1])
+    return node
+
+
 def string_value(data: bytes, node) -> str | None:
     """The value of a string with no interpolation, None otherwise."""
     if node.type not in ("string_expression", "indented_string_expression"):

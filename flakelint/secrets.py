@@ -188,7 +188,7 @@ def literal_secrets(source) -> list[SecretLiteral]:
         kind = secret_kind(path)
         if kind is None:
             continue
-        value = _definition_value(data, binding.child_by_field_name("expression"))
+        value = nixast.definition_value(data, binding.child_by_field_name("expression"))
         if value is None:
             continue
         text = nixast.string_value(data, value)
@@ -201,21 +201,6 @@ def literal_secrets(source) -> list[SecretLiteral]:
         option = ".".join(p if p is not None else "<name>" for p in path)
         found.append(SecretLiteral(kind, option, binding, value.start_byte, value.end_byte))
     return found
-
-
-_WRAPPERS = {"mkDefault", "mkForce", "mkOverride", "mkOptionDefault", "mkImageMediaOverride", "mkVMOverride"}
-
-
-def _definition_value(data: bytes, node):
-    node = nixast.unwrap(node)
-    for _ in range(16):
-        if node is None or node.type != "apply_expression":
-            return node
-        head, args = nixast.apply_head(node)
-        if nixast.call_name(data, head) not in _WRAPPERS or not args:
-            return node
-        node = nixast.unwrap(args[-1])
-    return node
 
 
 def private_keys(data: bytes) -> list[tuple[int, int, str]]:

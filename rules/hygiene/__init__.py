@@ -9,21 +9,8 @@ from __future__ import annotations
 
 from flakelint import nixast
 
-#: Functions that only wrap a definition's value.
-VALUE_WRAPPERS = {"mkDefault", "mkForce", "mkOverride", "mkOptionDefault", "mkImageMediaOverride", "mkVMOverride"}
-
-
-def definition_value(data: bytes, node):
-    """``lib.mkDefault "x"`` -> ``"x"``; ``("x")`` -> ``"x"``; anything else as it is."""
-    node = nixast.unwrap(node)
-    for _ in range(16):
-        if node is None or node.type != "apply_expression":
-            return node
-        head, args = nixast.apply_head(node)
-        if nixast.call_name(data, head) not in VALUE_WRAPPERS or not args:
-            return node
-        node = nixast.unwrap(args[-1])
-    return node
+#: ``lib.mkDefault "x"`` -> ``"x"``: shared with flakelint.secrets.
+definition_value = nixast.definition_value
 
 
 def attrset_bindings(attrset):

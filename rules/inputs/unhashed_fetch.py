@@ -111,21 +111,9 @@ def _problem(data, kind: str, argument) -> str | None:
         return "gets only a url, with no `sha256`"
     if argument.type not in ("attrset_expression", "rec_attrset_expression"):
         return None
-    names = set()
-    binding_set = next((c for c in argument.named_children if c.type == "binding_set"), None)
-    for binding in binding_set.named_children if binding_set is not None else []:
-        if binding.type == "binding":
-            path = nixast.binding_path(data, binding)
-            if not path or path[0] is None:
-                return None
-            names.add(path[0])
-        elif binding.type in ("inherit", "inherit_from"):
-            attrs = binding.child_by_field_name("attrs")
-            for attr in attrs.named_children if attrs is not None else []:
-                name = nixast.attr_name(data, attr)
-                if name is None:
-                    return None
-                names.add(name)
+    names = nixast.attrset_names(data, argument)
+    if names is None:
+        return None
     if names & HASHES:
         return None
     if kind in ("git", "tree") and "rev" in names:

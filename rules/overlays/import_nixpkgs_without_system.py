@@ -12,22 +12,7 @@ SYSTEM_ARGUMENTS = {"system", "localSystem", "hostPlatform"}
 
 def argument_names(data: bytes, attrset) -> set[str] | None:
     """The attribute names of ``import nixpkgs``'s argument set; None when one is computed."""
-    names: set[str] = set()
-    binding_set = next((c for c in attrset.named_children if c.type == "binding_set"), None)
-    for binding in binding_set.named_children if binding_set is not None else []:
-        if binding.type == "binding":
-            path = nixast.binding_path(data, binding)
-            if not path or path[0] is None:
-                return None
-            names.add(path[0])
-        elif binding.type in ("inherit", "inherit_from"):
-            attrs = binding.child_by_field_name("attrs")
-            for attr in attrs.named_children if attrs is not None else []:
-                name = nixast.attr_name(data, attr)
-                if name is None:
-                    return None
-                names.add(name)
-    return names
+    return nixast.attrset_names(data, attrset)
 
 
 class ImportNixpkgsWithoutSystem(RepoRule):
