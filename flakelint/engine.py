@@ -284,7 +284,7 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
     repo = Repo(flake=flake, settings=settings, now=now, sources=LazySources(flake.root, contents))
     repo.unreadable.update(path for path, c in contents.items() if not isinstance(c, bytes))
     key = entry = None
-    if use_cache:
+    if use_cache and _cache_outside(flake.root):
         from flakelint import cache
 
         key = cache.flake_key(flake, settings, contents, _lock_bytes(flake, settings), repo.git_toplevel)
@@ -302,6 +302,15 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
         nested_refs = {root: set(paths) for root, paths in entry["nested_refs"].items()}
     raw = raw + _run_clock_rules(clock, repo)
     return FlakeOutcome(finish(raw, repo, enabled), analysed, repo, templates, nested_refs)
+
+
+def _cache_outside(root: str) -> bool:
+    """Caching only where it cannot write into the linted repository (a home-directory flake, say)."""
+    from flakelint.cache import cache_dir
+
+    directory = os.path.realpath(cache_dir())
+    real_root = os.path.realpath(root)
+    return not (directory == real_root or directory.startswith(real_root.rstrip(os.sep) + os.sep))
 
 
 def _run_rules(rules, repo: Repo, raw: list[Diagnostic]) -> int:

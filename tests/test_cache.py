@@ -161,3 +161,10 @@ def test_concurrent_runs_leave_a_valid_entry_and_the_repo_untouched(repo):
     assert not any(name.endswith(".tmp") for name in os.listdir(cache.cache_dir()))
     after = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert before == after
+
+
+def test_no_cache_inside_the_linted_repository(repo, monkeypatch):
+    monkeypatch.setenv("FLAKELINT_CACHE_DIR", str(repo / ".cache" / "flakelint"))
+    first = run(repo)
+    assert not (repo / ".cache").exists()
+    assert findings(run(repo)) == findings(first)
