@@ -54,10 +54,6 @@ def compile_glob(pattern: str, anchored: bool = True, match_below: bool = False)
     return re.compile(f"^{prefix}{''.join(out)}{below}$", re.S)
 
 
-def glob_match(pattern: str, path: str) -> bool:
-    """Anchored match of a root-relative glob against a root-relative path."""
-    return bool(compile_glob(pattern).match(path))
-
 
 def path_glob_regex(pattern: str) -> re.Pattern:
     """The gitignore-like regex of a config glob (raises re.error when invalid)."""

@@ -181,22 +181,6 @@ def call_name(data: bytes, head) -> str | None:
     return None
 
 
-def last_name(dotted: str | None) -> str | None:
-    return dotted.rsplit(".", 1)[-1] if dotted else None
-
-
-def walk(node):
-    """Every node below ``node`` (pre-order), iteratively."""
-    cursor = node.walk()
-    while True:
-        yield cursor.node
-        if cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent() or cursor.node == node:
-                return
-
-
 def deeper_than(root, limit: int) -> bool:
     """Is any node nested more than ``limit`` levels below ``root``? (cursor walk, early exit)"""
     cursor = root.walk()
