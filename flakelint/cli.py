@@ -251,6 +251,9 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
         flakes=len(result.flakes),
         color=use_color(output_format, output_file, isatty),
     )
+    if output_format in ("full", "sarif") and not statistics:
+        header, layout_properties = _layout_properties(result.flakes, overrides)
+        context.properties = {"header": header, "sarif": layout_properties}
     if statistics:
         text = render_statistics(result.diagnostics)
     else:
@@ -263,6 +266,21 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
     if result.diagnostics and not exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _layout_properties(flakes, overrides) -> tuple[str, dict]:
+    """Which layout each linted flake was checked against (``full`` header, SARIF run properties)."""
+    from flakelint.engine import settings_for
+    from flakelint.layout import report_properties
+
+    settings_by_root: dict = {}
+
+    def settings_of(flake):
+        settings = settings_for(flake, overrides, settings_by_root.get(flake.parent or ""))
+        settings_by_root[flake.root] = settings
+        return settings
+
+    return report_properties(flakes, settings_of)
 
 
 def _stdout_isatty() -> bool:
@@ -344,6 +362,52 @@ def graph_command(path, graph_format, output_file, config_path, debug):
         data = graph_data(load_repo(path, config_path))
         renderers = {"dot": render_dot, "mermaid": render_mermaid, "json": render_json}
         _write(renderers[graph_format](data), output_file)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        from flakelint.config import ConfigError
+        from flakelint.discover import DiscoveryError
+
+        if isinstance(exc, (ConfigError, DiscoveryError)) and not debug:
+            from flakelint.escape import clean
+
+            click.echo(f"flakelint: error: {clean(' '.join(str(exc).split()))}", err=True)
+            sys.exit(EXIT_ERROR)
+        _internal_error(exc, debug)
+
+
+@main.command("init")
+@click.argument("path", default=".", type=click.Path(exists=False))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this config file.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks of internal errors.")
+def init_command(path, config_path, debug):
+    """Print the layout flakelint detects at PATH as a [layout] table for flakelint.toml.
+
+    Nothing is written: copy the output into flakelint.toml and adjust it.
+    """
+    try:
+        from flakelint.discover import discover
+        from flakelint.engine import Overrides, settings_for
+        from flakelint.escape import clean
+        from flakelint.layout import PRESETS, choice_for_flake
+
+        flake = discover(path).flakes[0]
+        settings = settings_for(flake, Overrides(config_path=config_path), None)
+        choice = choice_for_flake(flake, settings)
+        lines = [
+            "# flakelint.toml: the layout the layout rules (FL3xx) check against.",
+            f"# Detected: {clean(choice.name)} ({clean(choice.reason)})",
+        ]
+        if choice.layout is not None:
+            lines += [f"# Convention: {choice.layout.source}", "", choice.layout.as_toml().rstrip("\n")]
+        else:
+            lines += [
+                "# No known layout: layout rules stay silent. To check the seed layout",
+                "# anyway, uncomment this table and adjust it:",
+                "",
+            ]
+            lines += ["# " + line for line in PRESETS["seed"].as_toml().splitlines()]
+        _write("\n".join(lines) + "\n", None)
     except click.ClickException:
         raise
     except Exception as exc:  # noqa: BLE001

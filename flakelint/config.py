@@ -46,6 +46,8 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The validated ``[layout]`` table (see :func:`flakelint.layout.parse_layout_table`); None: detect.
+    layout: dict[str, Any] | None = None
     source: str | None = None  # the config file these came from
     # The command line's selectors: a second layer applied on top of the
     # file's (see :meth:`enabled_codes`).
@@ -166,10 +168,9 @@ def settings_from_mapping(data: dict[str, Any], display: str) -> Settings:
     if "max-file-size" in data:
         settings.max_file_size = parse_size(data["max-file-size"], f"{display}: 'max-file-size'")
     if "layout" in data:
-        raise ConfigError(
-            f"{display}: the [layout] table is not supported by this version of flakelint yet "
-            "(layout rules FL3xx are not implemented)"
-        )
+        from flakelint.layout import parse_layout_table
+
+        settings.layout = parse_layout_table(data["layout"], display)
     rules_table = data.get("rules", {})
     if not isinstance(rules_table, dict):
         raise ConfigError(f"{display}: 'rules' must be a table of [rules.FLnnn] tables")

@@ -166,7 +166,7 @@ def _run(inputs: ActionInputs, environ, step_summary: str | None, report: str) -
         diagnostics = diagnostics_from_json(json.load(handle))
     os.makedirs(os.path.dirname(inputs.sarif_file), exist_ok=True)
     with open(inputs.sarif_file, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(sarif_format.render(diagnostics, ReportContext()))
+        handle.write(sarif_format.render(diagnostics, ReportContext(properties={"sarif": _layout_properties(inputs)})))
     if inputs.annotations and diagnostics:
         sys.stdout.write(github_format.render(diagnostics, ReportContext()))
     count = len(diagnostics)
@@ -184,3 +184,28 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _layout_properties(inputs) -> dict:
+    """The layout run properties ``flakelint --output-format sarif`` would write (same flakes, same config)."""
+    from flakelint.cli import _layout_properties as properties
+    from flakelint.discover import discover
+    from flakelint.engine import Overrides
+
+    config = None
+    args = list(inputs.args)
+    for index, arg in enumerate(args):
+        if arg == "--config" and index + 1 < len(args):
+            config = args[index + 1]
+        elif arg.startswith("--config="):
+            config = arg.split("=", 1)[1]
+    try:
+        flakes, seen = [], set()
+        for path in inputs.paths or ["."]:
+            for flake in discover(path).flakes:
+                if flake.root not in seen:
+                    seen.add(flake.root)
+                    flakes.append(flake)
+        return properties(flakes, Overrides(config_path=config))[1]
+    except Exception:  # noqa: BLE001 - a missing property must not fail the step
+        return {}

@@ -46,11 +46,19 @@ def graph_data(repo) -> dict:
         "reached": len(graph.nodes),
         "unreached": len(unreached),
         "unreadable": sorted(repo.unreadable),
+        "layout": _layout(repo),
         "configurations": _configurations(graph.model),
         "unknown_outputs": list(graph.model.unknown) if graph.model is not None else [],
         "nodes": nodes,
         "edges": edges,
     }
+
+
+def _layout(repo) -> dict:
+    from flakelint.layout import choice_for_repo
+
+    choice = choice_for_repo(repo)
+    return {"preset": choice.name, "reason": choice.reason}
 
 
 def _configurations(model) -> list[dict]:

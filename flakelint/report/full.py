@@ -22,7 +22,8 @@ def render(diagnostics, context) -> str:
     paint = _painter(context.color)
     out: list[str] = []
     if context.properties.get("header"):
-        out.append(clean(context.properties["header"]))
+        out.extend(clean(line) for line in context.properties["header"].split("\n"))
+        out.append("")
     for d in diagnostics:
         location = f"{clean_path(d.path)}:{d.start.line}:{d.start.column}:"
         title = f"{paint(_BOLD, location)} {paint(_COLORS[d.severity], d.code)} [{d.name}] {clean(d.message)}"
