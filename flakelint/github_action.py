@@ -182,10 +182,6 @@ def main() -> None:
     sys.exit(run())
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _layout_properties(inputs) -> dict:
     """The layout run properties ``flakelint --output-format sarif`` would write (same flakes, same config)."""
     from flakelint.cli import _layout_properties as properties
@@ -209,3 +205,8 @@ def _layout_properties(inputs) -> dict:
         return properties(flakes, Overrides(config_path=config))[1]
     except Exception:  # noqa: BLE001 - a missing property must not fail the step
         return {}
+
+
+if __name__ == "__main__":
+    main()
+
