@@ -14,7 +14,8 @@ processes:
 - ``warm``: the same command again without ``--no-cache``;
 - ``small``: ``flakelint`` (concise) on examples/seed, against
   ``python -c "import click, networkx, tree_sitter, tree_sitter_nix"``;
-- peak RSS of the cold run (the child's ``ru_maxrss``).
+- peak RSS of the cold run (the children's ``ru_maxrss``: the largest single
+  process, the main one or a worker of the per-file stage).
 
 It prints the ratios ``cold/parse-only``, ``warm/cold``, ``small/imports`` and
 the RSS. Absolute times drift between runs and machines; the ratios are what

@@ -190,8 +190,16 @@ def main():
     callback=_now_callback,
     help="The time age checks compare with: seconds since the epoch or YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else the clock).",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    envvar="FLAKELINT_JOBS",
+    default=None,
+    help="Worker processes for the per-file stage (default: one per CPU on large repositories; 1 or 0: none).",
+)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of internal errors.")
-def check(paths, output_format, output_file, select, extend_select, ignore, config_path, no_cache, exit_zero, statistics, summary_file, now_option, debug):
+def check(paths, output_format, output_file, select, extend_select, ignore, config_path, no_cache, exit_zero, statistics, summary_file, now_option, jobs, debug):
     """Lint the flake repositories at PATH (default: the current directory)."""
     try:
         code = _check(
@@ -207,6 +215,7 @@ def check(paths, output_format, output_file, select, extend_select, ignore, conf
             now_option,
             summary_file,
             use_cache=not no_cache,
+            jobs=jobs,
         )
     except click.ClickException:
         raise
@@ -223,7 +232,7 @@ def check(paths, output_format, output_file, select, extend_select, ignore, conf
     sys.exit(code)
 
 
-def _check(paths, output_format, output_file, select, extend_select, ignore, config_path, exit_zero, statistics, now_option, summary_file=None, use_cache=True) -> int:
+def _check(paths, output_format, output_file, select, extend_select, ignore, config_path, exit_zero, statistics, now_option, summary_file=None, use_cache=True, jobs=None) -> int:
     from flakelint.config import check_selectors
     from flakelint.engine import Overrides, lint
     from flakelint.report import ReportContext, render
@@ -239,6 +248,7 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
         extend_select=check_selectors(_split_codes(extend_select), "--extend-select"),
         ignore=check_selectors(_split_codes(ignore), "--ignore"),
         config_path=config_path,
+        jobs=jobs,
     )
     result = lint(paths, overrides, now, keep_repos=summary_file is not None, use_cache=use_cache)
     for warning in result.warnings:

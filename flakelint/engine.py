@@ -5,6 +5,14 @@ becomes FL002, a rule that raises becomes FL004 for that rule and file, and
 everything else still runs. The order of the returned findings is stable
 (path, line, column, code), so every report is byte-identical for identical
 input.
+
+A flake is linted in two stages. The per-file stage (:func:`analyse_file`:
+parse, file rules, suppressions, path facts, the per-file summaries of
+repository rules) sees one file at a time and returns small picklable
+results; on large flakes it runs in worker processes (:mod:`flakelint.pool`).
+The repository stage then runs the repository rules in this process on
+those results, parsing again only the files a rule looks into
+(:class:`LazySources`). Both paths give the same findings in the same order.
 """
 
 from __future__ import annotations
@@ -17,7 +25,16 @@ from dataclasses import dataclass, field, replace
 from flakelint.config import Settings, find_config, load_settings
 from flakelint.diagnostic import Diagnostic, Position, Severity
 from flakelint.discover import Flake, discover
-from flakelint.parse import ParseTimeout, SourceFile, Unreadable, check_text, parse_source, read_source
+from flakelint.parse import (
+    LazySourceFile,
+    ParseTimeout,
+    SourceFile,
+    Unreadable,
+    check_text,
+    parse_source,
+    parse_time_limit,
+    read_source,
+)
 from flakelint.registry import all_rules
 from flakelint.repo import Repo
 from flakelint.rule import FileRule, RepoRule
@@ -32,6 +49,9 @@ class Overrides:
     extend_select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     config_path: str | None = None
+    #: Worker processes for the per-file stage (``--jobs``): None decides by
+    #: the file count, 0 or 1 analyses in-process.
+    jobs: int | None = None
 
 
 @dataclass
@@ -104,7 +124,7 @@ def lint(
                 )
             flake.is_template = flake.root in template_roots
             flake.extra_roots = sorted(set(flake.extra_roots) | parent_references.get(flake.root, set()))
-            outcome = lint_flake(flake, settings, now, use_cache)
+            outcome = lint_flake(flake, settings, now, use_cache, jobs=overrides.jobs)
             found_diagnostics, count, repo = outcome.diagnostics, outcome.analysed, outcome.repo
             template_roots |= outcome.templates
             for root, paths in outcome.nested_refs.items():
@@ -190,22 +210,33 @@ class LazySources(Mapping):
     A run whose results come from the cache parses only what it still needs
     (flake.nix for the clock rules, files with findings for their snippets).
     :meth:`parse_all` parses everything up front and reports files that take
-    too long to parse, which then leave the mapping.
+    too long to parse, which then leave the mapping. After the per-file
+    stage ran in worker processes, a file the workers parsed is handed out as
+    a :class:`~flakelint.parse.LazySourceFile`: its bytes at once, its tree
+    only when a repository rule really looks at it.
     """
 
     def __init__(self, root: str, contents: dict[str, object]):
         self._root = root
         self._data = {path: c for path, c in contents.items() if isinstance(c, bytes)}
         self._parsed: dict[str, SourceFile] = {}
+        self._known_good: dict[str, bool] = {}  # path -> has_error, for files a worker parsed
 
     def _parse(self, path: str) -> SourceFile | None:
         source = self._parsed.get(path)
         if source is None and path in self._data:
-            try:
-                source = parse_source(self._data[path], path, os.path.join(self._root, path))
-            except ParseTimeout:
-                del self._data[path]
-                return None
+            abspath = os.path.join(self._root, path)
+            if path in self._known_good:
+                # A worker parsed it within its budget; a generous one here, as
+                # this process may be busier.
+                limit = 4 * parse_time_limit(len(self._data[path]))
+                source = LazySourceFile(path, abspath, self._data[path], time_limit=limit, has_error=self._known_good[path])
+            else:
+                try:
+                    source = parse_source(self._data[path], path, abspath)
+                except ParseTimeout:
+                    del self._data[path]
+                    return None
             self._parsed[path] = source
         return source
 
@@ -221,6 +252,22 @@ class LazySources(Mapping):
         for problem in problems:
             del self._data[problem.path]
         return problems
+
+    def adopt(self, path: str, source: SourceFile | None, has_error: bool = False) -> None:
+        """The per-file stage parsed ``path``: keep its tree (in-process) or parse again on demand (workers)."""
+        if source is not None:
+            self._parsed[path] = source
+        else:
+            self._known_good[path] = has_error
+
+    def drop(self, path: str) -> None:
+        """``path`` cannot be analysed (parse timeout, a worker died on it)."""
+        self._data.pop(path, None)
+        self._parsed.pop(path, None)
+
+    def parsed_paths(self) -> list[str]:
+        """Files whose tree this process holds (for tests and profiling)."""
+        return sorted(p for p, s in self._parsed.items() if not isinstance(s, LazySourceFile) or s.is_parsed)
 
     def __getitem__(self, path: str) -> SourceFile:
         source = self._parse(path)
@@ -240,6 +287,80 @@ class LazySources(Mapping):
     def data(self, path: str) -> bytes | None:
         """The bytes of a file without parsing it."""
         return self._data.get(path)
+
+
+@dataclass
+class FileOutcome:
+    """What the per-file stage found in one file: small and picklable, never a tree."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: The file's path facts (:class:`flakelint.facts.FileFacts`) for the import graph.
+    facts: object = None
+    #: Per-file summaries of repository rules, by rule code.
+    summaries: dict = field(default_factory=dict)
+    #: The suppression directives of the file (None: none looked for).
+    suppressions: list | None = None
+    #: Why the file cannot be analysed (a parse timeout: FL002).
+    problem: Unreadable | None = None
+    #: The worker analysing it died twice or hung (FL004).
+    lost: Diagnostic | None = None
+    #: ``root_node.has_error`` of its tree.
+    has_error: bool = False
+
+
+@dataclass
+class MapContext:
+    """What the per-file stage needs to know, the same in every worker."""
+
+    root: str
+    settings: Settings
+    file_rules: list
+    summary_rules: list
+    facts: bool
+
+
+def analyse_file(context: MapContext, path: str, data: bytes) -> FileOutcome:
+    """The per-file stage for one file (in a worker, or in-process)."""
+    return _analyse_file(context, path, data)[0]
+
+
+def _analyse_file(context: MapContext, path: str, data: bytes) -> tuple[FileOutcome, SourceFile | None]:
+    outcome = FileOutcome()
+    try:
+        source = parse_source(data, path, os.path.join(context.root, path))
+    except ParseTimeout as exc:
+        outcome.problem = Unreadable(path, str(exc))
+        return outcome, None
+    outcome.has_error = source.root_node.has_error
+    if not context.settings.is_excluded(path):
+        for rule in context.file_rules:
+            outcome.diagnostics.extend(run_file_rule(rule, source))
+    if context.facts:
+        from flakelint.facts import file_facts
+
+        try:
+            outcome.facts = file_facts(source)
+        except Exception:  # noqa: BLE001 - left out: the repository stage computes it again and reports the crash
+            pass
+    for rule in context.summary_rules:
+        try:
+            outcome.summaries[rule.code] = rule.summarize(source)
+        except Exception:  # noqa: BLE001 - same: the rule crashes again in its check, as FL004
+            pass
+    if b"flakelint:" in data:
+        outcome.suppressions = find_suppressions(source)
+    return outcome, source
+
+
+def _lost_file(path: str, reason: str) -> FileOutcome:
+    return FileOutcome(
+        lost=Diagnostic(
+            code="FL004",
+            message=f"flakelint could not analyse this file: {reason}",
+            path=path,
+            hint="a bug in flakelint; run `flakelint --jobs 1 --debug` on this file and report it",
+        )
+    )
 
 
 def references_into_nested(repo: Repo) -> dict[str, set[str]]:
@@ -273,7 +394,7 @@ class FlakeOutcome:
     nested_refs: dict[str, set[str]]
 
 
-def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = False) -> FlakeOutcome:
+def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = False, jobs: int | None = None) -> FlakeOutcome:
     """Lint one flake. With ``use_cache``, an unchanged flake's results come from the cache."""
     rules = all_rules()
     enabled = settings.enabled_codes()
@@ -291,8 +412,7 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
         entry = cache.load(flake.root, key)
     if entry is None:
         raw = [unreadable_diagnostic(c) for c in contents.values() if isinstance(c, Unreadable)]
-        raw += repo.sources.parse_all(repo.unreadable)
-        analysed = _run_rules(steady, repo, raw)
+        analysed = _run_rules(steady, repo, raw, jobs)
         templates, nested_refs = declared_templates(repo), references_into_nested(repo)
         if key is not None:
             cache.store(flake.root, key, raw, analysed, sorted(templates), nested_refs)
@@ -313,22 +433,78 @@ def _cache_outside(root: str) -> bool:
     return not (directory == real_root or directory.startswith(real_root.rstrip(os.sep) + os.sep))
 
 
-def _run_rules(rules, repo: Repo, raw: list[Diagnostic]) -> int:
-    """File rules on every analysed file, then repo rules; the count of files analysed."""
+def _run_rules(rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None) -> int:
+    """The per-file stage on every file, then repo rules; the count of files analysed.
+
+    The per-file stage (parse, file rules, suppressions, path facts, repo
+    rules' per-file summaries) runs in worker processes when the flake has
+    enough files (:func:`flakelint.pool.jobs_for`), in-process otherwise;
+    the findings are the same either way, in the same order.
+    """
     settings = repo.settings
+    sources = repo.sources
+    assert isinstance(sources, LazySources)
+    context = MapContext(
+        root=repo.root,
+        settings=settings,
+        file_rules=[rule for rule in rules if isinstance(rule, FileRule)],
+        summary_rules=[rule for rule in rules if isinstance(rule, RepoRule) and rule.has_summary()],
+        facts=any(isinstance(rule, RepoRule) for rule in rules),
+    )
+    paths = sorted(sources)
+    outcomes = _map_stage(context, sources, paths, jobs)
+    problems = []
+    for path in paths:
+        outcome = outcomes[path]
+        if outcome.problem is not None or outcome.lost is not None:
+            problems.append(unreadable_diagnostic(outcome.problem) if outcome.problem else outcome.lost)
+            repo.unreadable.add(path)
+            sources.drop(path)
+    raw.extend(problems)
     analysed = 0
-    for relpath in list(repo.sources):
-        source = repo.sources.get(relpath)
-        if source is None or settings.is_excluded(relpath):
+    for path in paths:
+        outcome = outcomes[path]
+        if outcome.problem is not None or outcome.lost is not None:
+            continue
+        if outcome.facts is not None:
+            repo.file_facts[path] = outcome.facts
+        for code, summary in outcome.summaries.items():
+            repo.summaries.setdefault(code, {})[path] = summary
+        if outcome.suppressions is not None:
+            repo.suppressions[path] = outcome.suppressions
+        if settings.is_excluded(path):
             continue
         analysed += 1
-        for rule in rules:
-            if isinstance(rule, FileRule):
-                raw.extend(run_file_rule(rule, source))
+        raw.extend(outcome.diagnostics)
     for rule in rules:
         if isinstance(rule, RepoRule):
             raw.extend(run_repo_rule(rule, repo))
     return analysed
+
+
+def _map_stage(context: MapContext, sources: LazySources, paths: list[str], jobs: int | None) -> dict[str, FileOutcome]:
+    from flakelint.pool import jobs_for
+
+    workers = jobs_for(len(paths), jobs)
+    if workers:
+        from flakelint import pool
+
+        items = [(path, sources.data(path)) for path in paths]
+        try:
+            outcomes = pool.run(analyse_file, context, items, workers, _lost_file)
+        except OSError:  # no processes to be had (a process limit, no /dev/shm): in-process instead
+            return _map_stage(context, sources, paths, 1)
+        for path in paths:
+            if outcomes[path].problem is None and outcomes[path].lost is None:
+                sources.adopt(path, None, outcomes[path].has_error)
+        return outcomes
+    outcomes = {}
+    for path in paths:
+        outcome, source = _analyse_file(context, path, sources.data(path))
+        outcomes[path] = outcome
+        if source is not None:
+            sources.adopt(path, source)
+    return outcomes
 
 
 def _run_clock_rules(rules, repo: Repo) -> list[Diagnostic]:
@@ -451,7 +627,9 @@ def finish(raw: list[Diagnostic], repo: Repo, enabled: frozenset[str]) -> list[D
         found = [d for d in by_file.get(path, []) if d.code not in ignored]
         source = repo.sources.get(path)
         if source is not None:
-            suppressions = find_suppressions(source)
+            suppressions = repo.suppressions.pop(path, None)
+            if suppressions is None:
+                suppressions = find_suppressions(source)
             found = apply_suppressions(found, suppressions)
             if "FL003" in enabled and "FL003" not in ignored:
                 found += unused_suppressions(path, suppressions, enabled - ignored)

@@ -187,8 +187,10 @@ def build_graph(repo) -> ImportGraph:
     index = FileIndex(repo.files)
     refs: dict[str, list[PathRef]] = {}
     facts: dict[str, FileFacts] = {}
-    for path, source in repo.sources.items():
-        facts[path] = file_facts(source)
+    known = getattr(repo, "file_facts", {})
+    for path in repo.sources:
+        found = known.get(path)
+        facts[path] = found if found is not None else file_facts(repo.sources[path])
         refs[path] = facts[path].refs
     roots = [f for f in ROOT_FILES if f in index.file_set]
     for extra in getattr(repo.flake, "extra_roots", []):

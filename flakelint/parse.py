@@ -108,6 +108,11 @@ class SourceFile:
     def root_node(self):
         return self.tree.root_node
 
+    @property
+    def has_error(self) -> bool:
+        """``root_node.has_error``; known without a parse for a file the per-file stage parsed."""
+        return self.tree.root_node.has_error
+
     def captures(self, pattern: str) -> dict[str, list]:
         """A tree-sitter query over the whole file, run once per pattern and remembered.
 
@@ -172,6 +177,56 @@ class SourceFile:
         if line == 1 and raw.startswith(UTF8_BOM):
             raw = raw[len(UTF8_BOM) :]
         return raw.decode("utf-8", "replace")
+
+
+class LazySourceFile(SourceFile):
+    """A :class:`SourceFile` whose tree is parsed on first use.
+
+    The repository stage reads ``data`` far more often than trees (byte
+    prefilters, snippets, positions): when the per-file stage ran in worker
+    processes, the main process parses only the files a repository rule
+    really looks into. ``time_limit`` is the parse budget (None: the default).
+    """
+
+    def __init__(self, path: str, abspath: str, data: bytes, time_limit: float | None = None, has_error: bool | None = None):
+        self._lazy = time_limit
+        self._has_error = has_error
+        super().__init__(path=path, abspath=abspath, data=data, tree=None)
+
+    @property
+    def has_error(self) -> bool:
+        if self._has_error is None or self.is_parsed:
+            return self.tree.root_node.has_error
+        return self._has_error
+
+    def _load(self) -> None:
+        parsed = parse_source(self.data, self.path, self.abspath, time_limit=self._lazy)
+        self.__dict__["_tree"] = parsed.tree
+        self.__dict__["_patched"] = parsed.patched_offsets
+
+    @property
+    def tree(self):
+        if self.__dict__.get("_tree") is None:
+            self._load()
+        return self.__dict__["_tree"]
+
+    @tree.setter
+    def tree(self, value) -> None:
+        self.__dict__["_tree"] = value
+
+    @property
+    def patched_offsets(self) -> tuple[int, ...]:
+        if self.__dict__.get("_tree") is None:
+            self._load()
+        return self.__dict__["_patched"]
+
+    @patched_offsets.setter
+    def patched_offsets(self, value) -> None:
+        self.__dict__["_patched"] = value
+
+    @property
+    def is_parsed(self) -> bool:
+        return self.__dict__.get("_tree") is not None
 
 
 @lru_cache(maxsize=64)

@@ -25,6 +25,12 @@ class Repo:
     #: .nix files that could not be parsed (FL002) or were skipped on purpose.
     unreadable: set[str] = field(default_factory=set)
 
+    #: Results of the per-file stage (maybe computed in worker processes):
+    #: path facts, repo rules' per-file summaries by code, suppressions.
+    file_facts: dict = field(default_factory=dict, repr=False)
+    summaries: dict = field(default_factory=dict, repr=False)
+    suppressions: dict = field(default_factory=dict, repr=False)
+
     _graph: object = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -76,6 +82,13 @@ class Repo:
 
             self._cache["toplevel"] = git_toplevel(self.root)
         return self._cache["toplevel"]
+
+    def summary(self, rule, path: str):
+        """``rule.summarize`` of the file at ``path``: from the per-file stage, else computed here."""
+        found = self.summaries.get(rule.code)
+        if found is not None and path in found:
+            return found[path]
+        return rule.summarize(self.sources[path])
 
     @property
     def root(self) -> str:

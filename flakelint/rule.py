@@ -126,6 +126,17 @@ class RepoRule(Rule):
     def check(self, repo) -> Iterable[Diagnostic]:
         raise NotImplementedError
 
+    #: Optional: ``summarize(self, source)`` -> small picklable data about one
+    #: parsed file, computed for every file in the per-file stage (in worker
+    #: processes on large repositories, where trees never reach the main
+    #: process); ``check`` reads it with ``repo.summary(self, path)``, which
+    #: computes it on the spot when the per-file stage did not.
+    summarize = None
+
+    @classmethod
+    def has_summary(cls) -> bool:
+        return cls.summarize is not None
+
     def at(
         self, path: str, message: str, line: int = 1, column: int = 1, hint: str | None = None, severity: Severity | None = None
     ) -> Diagnostic:

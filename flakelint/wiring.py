@@ -129,7 +129,7 @@ def closure_of(repo, starts: list[str], extra_refs=()) -> Closure:
                 complete = False  # not parsed: what it imports is unknown
             continue
         source = repo.sources.get(path)
-        if source is None or source.root_node.has_error:
+        if source is None or source.has_error:
             complete = False
         follow(source_refs)
     return Closure(frozenset(seen), complete)

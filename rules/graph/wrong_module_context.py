@@ -121,11 +121,14 @@ class WrongModuleContext(RepoRule):
             if not contexts & {NIXOS, HOME} or path not in repo.sources:
                 continue
             source = repo.sources[path]
-            if source.root_node.has_error or not _may_define_foreign(source.data, contexts):
+            if source.has_error or not _may_define_foreign(source.data, contexts):
                 continue
             both = NIXOS in contexts and HOME in contexts
             reported: set[tuple[str, ...]] = set()
-            for option, binding in option_definitions(source):
+            definitions = repo.summary(self, path)[1]
+            if definitions is None:  # the per-file stage could not list them: as before, here
+                definitions = [(option, b.start_byte, b.end_byte) for option, b in option_definitions(source)]
+            for option, start, end in definitions:
                 for side, foreign in ((HOME, "nixos-only"), (NIXOS, "home-manager-only")):
                     if side not in contexts:
                         continue
@@ -137,17 +140,38 @@ class WrongModuleContext(RepoRule):
                     owner = "NixOS" if foreign == "nixos-only" else "home-manager"
                     yield self.diagnostic(
                         source,
-                        binding,
-                        f"`{'.'.join(option)}` is a {owner}-only option, but this file is evaluated as a "
+                        start=start,
+                        end=end,
+                        message=f"`{'.'.join(option)}` is a {owner}-only option, but this file is evaluated as a "
                         f"{used_as} module: {hit[1]}",
                         hint="move the setting to a module of the right kind",
                     )
 
-    @staticmethod
-    def _declared_by_repo(repo) -> set[tuple[str, ...]]:
+    def summarize(self, source):
+        """One file's part, computed where it was parsed: (options it declares, foreign-looking definitions).
+
+        The definitions are (option, start, end) of those that match a root
+        of either table, whatever the file's context (which only the import
+        graph knows); None when listing them failed (``check`` then lists
+        them itself, so a crash is reported as before).
+        """
+        declared = option_declarations(source) if b"options" in source.data and not source.has_error else []
+        definitions: list | None = []
+        if not source.has_error and _may_define_foreign(source.data, {NIXOS, HOME}):
+            tables = option_roots()
+            try:
+                definitions = [
+                    (option, binding.start_byte, binding.end_byte)
+                    for option, binding in option_definitions(source)
+                    if _match(option, tables["nixos-only"]) or _match(option, tables["home-manager-only"])
+                ]
+            except Exception:  # noqa: BLE001 - see above
+                definitions = None
+        return declared, definitions
+
+    def _declared_by_repo(self, repo) -> set[tuple[str, ...]]:
         """Options the repository declares itself: a custom ``options.home.x`` is no evidence."""
         declared: set[tuple[str, ...]] = set()
-        for path, source in repo.sources.items():
-            if b"options" in source.data and not source.root_node.has_error:
-                declared.update(option_declarations(source))
+        for path in repo.sources:
+            declared.update(repo.summary(self, path)[0])
         return declared

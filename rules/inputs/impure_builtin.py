@@ -90,51 +90,70 @@ class ImpureBuiltin(RepoRule):
     name = "impure-builtin"
     severity = Severity.ERROR
 
+    def summarize(self, source):
+        """Candidate findings of one file, in report order: (kind, start, end, text).
+
+        Everything but the repository question (does ``/x`` name a file of
+        the flake?) is decided here, per file, so that this runs where the
+        file was parsed (a worker process on a large repository).
+        """
+        data = source.data
+        found = {"path": source.captures(PATHS_QUERY).get("path", [])}
+        if b"~/" in data:
+            found["home"] = source.captures("(hpath_expression) @home").get("home", [])
+        # Only selects ending in an impure builtin's name: a byte test, then
+        # a query that matches on that name in C (no walk over every select).
+        if any(name in data for name in IMPURE_NAMES):
+            found["select"] = [
+                node.parent.parent
+                for node in nixast.captures(IMPURE_SELECT_QUERY, source.root_node).get("attr", [])
+                if node.parent is not None and node.parent.parent is not None
+            ]
+        candidates = []
+        for node in found.get("select", []):
+            if node.child_by_field_name("default") is not None:
+                continue
+            dotted = nixast.dotted_name(data, node)
+            if dotted not in IMPURE or exempt(source, node):
+                continue
+            candidates.append(("select", node.start_byte, node.end_byte, dotted))
+        for node in found.get("path", []):
+            text = source.text(node)
+            if not text.startswith("/") or text in ("/.", "/") or text.startswith(("/nix/store/", "/${")):
+                continue
+            if _is_suffix(node) or exempt(source, node):
+                continue
+            candidates.append(("path", node.start_byte, node.end_byte, text))
+        for node in found.get("home", []):
+            if exempt(source, node):
+                continue
+            candidates.append(("home", node.start_byte, node.end_byte, source.text(node)))
+        return candidates
+
     def check(self, repo):
         for path in evaluated_files(repo):
             source = repo.sources[path]
-            data = source.data
-            found = {"path": source.captures(PATHS_QUERY).get("path", [])}
-            if b"~/" in data:
-                found["home"] = source.captures("(hpath_expression) @home").get("home", [])
-            # Only selects ending in an impure builtin's name: a byte test, then
-            # a query that matches on that name in C (no walk over every select).
-            if any(name in data for name in IMPURE_NAMES):
-                found["select"] = [
-                    node.parent.parent
-                    for node in nixast.captures(IMPURE_SELECT_QUERY, source.root_node).get("attr", [])
-                    if node.parent is not None and node.parent.parent is not None
-                ]
-            for node in found.get("select", []):
-                if node.child_by_field_name("default") is not None:
-                    continue
-                dotted = nixast.dotted_name(data, node)
-                if dotted not in IMPURE or exempt(source, node):
-                    continue
-                yield self.diagnostic(
-                    source, node,
-                    f"`{dotted}` is impure: it {IMPURE[dotted]}",
-                    hint=HINTS[dotted],
-                )
-            for node in found.get("path", []):
-                text = source.text(node)
-                if not text.startswith("/") or text in ("/.", "/") or text.startswith(("/nix/store/", "/${")):
-                    continue
-                if _is_suffix(node) or _names_repository_path(repo, text) or exempt(source, node):
-                    continue
-                yield self.diagnostic(
-                    source, node,
-                    f"`{text}` is an absolute path outside the flake: it differs between machines, and pure evaluation refuses to read it",
-                    hint="put the file in the repository and refer to it with a relative path",
-                )
-            for node in found.get("home", []):
-                if exempt(source, node):
-                    continue
-                yield self.diagnostic(
-                    source, node,
-                    f"`{source.text(node)}` is a path in the home directory of whoever evaluates: pure evaluation refuses it",
-                    hint="put the file in the repository and refer to it with a relative path",
-                )
+            for kind, start, end, text in repo.summary(self, path):
+                if kind == "select":
+                    yield self.diagnostic(
+                        source, start=start, end=end,
+                        message=f"`{text}` is impure: it {IMPURE[text]}",
+                        hint=HINTS[text],
+                    )
+                elif kind == "path":
+                    if _names_repository_path(repo, text):
+                        continue
+                    yield self.diagnostic(
+                        source, start=start, end=end,
+                        message=f"`{text}` is an absolute path outside the flake: it differs between machines, and pure evaluation refuses to read it",
+                        hint="put the file in the repository and refer to it with a relative path",
+                    )
+                else:
+                    yield self.diagnostic(
+                        source, start=start, end=end,
+                        message=f"`{text}` is a path in the home directory of whoever evaluates: pure evaluation refuses it",
+                        hint="put the file in the repository and refer to it with a relative path",
+                    )
 
 
 def _names_repository_path(repo, text: str) -> bool:

@@ -68,30 +68,40 @@ class UnhashedFetch(RepoRule):
     name = "unhashed-fetch"
     severity = Severity.ERROR
 
+    def summarize(self, source):
+        """The unpinned fetches of one file: (start, end, message, hint), in file order."""
+        data = source.data
+        if not any(name.encode() in data for name in ("fetchTarball", "fetchurl", "fetchGit", "fetchTree")):
+            return []
+        found_here = []
+        shadowed = _defined_here(source)
+        found = nixast.captures("(apply_expression function: [(variable_expression) (select_expression)] @function) @apply", source.root_node)
+        for node in found.get("apply", []):
+            function = node.child_by_field_name("function")
+            dotted = nixast.dotted_name(data, function)
+            kind = FETCHERS.get(dotted or "")
+            if kind is None or ("." not in dotted and dotted in shadowed):
+                continue
+            argument = nixast.unwrap(node.child_by_field_name("argument"))
+            problem = _problem(data, kind, argument)
+            if problem is None or exempt(source, node):
+                continue
+            name = dotted if dotted.startswith("builtins.") else dotted
+            found_here.append((
+                node.start_byte,
+                node.end_byte,
+                f"`{name}` {problem}: the download is not pinned, and pure flake evaluation refuses it",
+                _hint(kind),
+            ))
+        return found_here
+
     def check(self, repo):
         for path in evaluated_files(repo):
-            source = repo.sources[path]
-            data = source.data
-            if not any(name.encode() in data for name in ("fetchTarball", "fetchurl", "fetchGit", "fetchTree")):
-                continue
-            shadowed = _defined_here(source)
-            found = nixast.captures("(apply_expression function: [(variable_expression) (select_expression)] @function) @apply", source.root_node)
-            for node in found.get("apply", []):
-                function = node.child_by_field_name("function")
-                dotted = nixast.dotted_name(data, function)
-                kind = FETCHERS.get(dotted or "")
-                if kind is None or ("." not in dotted and dotted in shadowed):
-                    continue
-                argument = nixast.unwrap(node.child_by_field_name("argument"))
-                problem = _problem(data, kind, argument)
-                if problem is None or exempt(source, node):
-                    continue
-                name = dotted if dotted.startswith("builtins.") else dotted
-                yield self.diagnostic(
-                    source, node,
-                    f"`{name}` {problem}: the download is not pinned, and pure flake evaluation refuses it",
-                    hint=_hint(kind),
-                )
+            findings = repo.summary(self, path)
+            if findings:
+                source = repo.sources[path]
+                for start, end, message, hint in findings:
+                    yield self.diagnostic(source, start=start, end=end, message=message, hint=hint)
 
 
 def _problem(data, kind: str, argument) -> str | None:

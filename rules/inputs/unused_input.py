@@ -156,7 +156,7 @@ class UnusedInput(RepoRule):
             return
         for path in files:
             source = repo.sources.get(path)
-            if source is None or source.root_node.has_error:
+            if source is None or source.has_error:
                 return  # part of the flake cannot be read: uses may hide there
             for ref in graph.refs.get(path, []):
                 if ref.kind in ("outside", "absolute") and ref.usage not in ("src", "guard", "read", "doc"):

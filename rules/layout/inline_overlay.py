@@ -135,7 +135,7 @@ class InlineOverlay(RepoRule):
             source = repo.sources.get(path)
             if source is None or b"overlays" not in source.data:
                 continue
-            if source.root_node.has_error:
+            if source.has_error:
                 continue
             for node, where in inline_overlays(source):
                 data = source.data

@@ -181,7 +181,7 @@ class PackageOutsidePkgs(RepoRule):
             source = repo.sources.get(path)
             if source is None or not any(name.encode() in source.data for name in BUILDERS):
                 continue
-            if source.root_node.has_error:
+            if source.has_error:
                 continue
             found = package_call(source.data, source.root_node)
             if found is None:

@@ -77,7 +77,7 @@ class ImportNixpkgsWithoutSystem(RepoRule):
         inputs = declared_inputs(repo)
         for path in evaluated_files(repo):
             source = repo.sources[path]
-            if source.root_node.has_error:
+            if source.has_error:
                 continue
             for call in nixpkgs_imports(source, inputs):
                 if call.arguments is None or exempt(source, call.node):

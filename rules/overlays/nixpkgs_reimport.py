@@ -137,7 +137,7 @@ class NixpkgsReimport(RepoRule):
             if path == "flake.nix" or not contexts & {NIXOS, HOME} or contexts & {PACKAGE, OVERLAY}:
                 continue
             source = repo.sources.get(path)
-            if source is None or source.root_node.has_error or b"nixpkgs" not in source.data.lower():
+            if source is None or source.has_error or b"nixpkgs" not in source.data.lower():
                 continue
             if is_glue(source):
                 continue

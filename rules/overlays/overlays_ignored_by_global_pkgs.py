@@ -183,7 +183,7 @@ class OverlaysIgnoredByGlobalPkgs(RepoRule):
             allowed = system_files | home_files
             for path in sorted(home_files):
                 source = repo.sources.get(path)
-                if source is None or source.root_node.has_error or b"nixpkgs" not in source.data:
+                if source is None or source.has_error or b"nixpkgs" not in source.data:
                     continue
                 if NIXOS in graph.nodes.get(path, set()) or path in standalone or path in system_files:
                     continue

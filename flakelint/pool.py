@@ -1,0 +1,271 @@
+"""The worker processes of the per-file stage (the "map" of a run).
+
+Each ``.nix`` file is parsed and analysed on its own (file rules, the
+suppression scan, the path facts of the import graph, the per-file
+summaries of repository rules); what comes back is small and picklable,
+never a tree. The engine decides whether a run is large enough to pay for
+processes (:func:`jobs_for`); below that everything runs in-process through
+the same per-file function.
+
+This is a small pool of its own rather than ``concurrent.futures`` because
+a worker that dies must not cost the results of other files. Each worker
+reports every file as it finishes it, so when one dies the engine knows the
+file it was on: the rest of its batch goes back in the queue, the suspect is
+retried alone in a fresh worker, and a file that kills a worker twice
+becomes one FL004 finding. A file that keeps a worker busy longer than the
+per-file limit (``FLAKELINT_FILE_TIMEOUT`` seconds, default 300) has its
+worker killed and becomes an FL004 finding at once (parsing has its own,
+much smaller budget: FL002).
+
+Test hook (used by ``tests/test_pool.py`` only): when the environment
+variable ``FLAKELINT_TEST_KILL_ON`` names a file (its root-relative path), a
+*worker* that reaches that file kills itself with SIGKILL; with
+``FLAKELINT_TEST_KILL_MARKER`` set to a path, only the first worker does
+(it creates that file first). ``FLAKELINT_TEST_HANG_ON`` makes a worker
+sleep for an hour on that file instead (the per-file limit must end it). The
+main process never reads these.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+#: Fewer files than this are analysed in-process: starting workers and
+#: shipping results costs more than it saves (measured, bench/RESULTS.md).
+MIN_FILES = 300
+DEFAULT_FILE_TIMEOUT = 300.0
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def requested_jobs() -> int | None:
+    """``FLAKELINT_JOBS`` (or ``--jobs``, which sets it for the run): None when unset or invalid."""
+    value = os.environ.get("FLAKELINT_JOBS", "").strip()
+    if not value:
+        return None
+    try:
+        jobs = int(value)
+    except ValueError:
+        return None
+    return jobs if jobs >= 0 else None
+
+
+def jobs_for(files: int, requested: int | None = None) -> int:
+    """How many worker processes for ``files`` files: 0 means in-process.
+
+    ``requested`` (``--jobs``/``FLAKELINT_JOBS``): 1 or 0 forces the
+    in-process path, N > 1 forces N workers whatever the file count.
+    """
+    if requested is None:
+        requested = requested_jobs()
+    if requested is not None:
+        return 0 if requested <= 1 else min(requested, max(files, 1))
+    if files < MIN_FILES:
+        return 0
+    cpus = cpu_count()
+    return cpus if cpus > 1 else 0
+
+
+def file_timeout() -> float:
+    try:
+        value = float(os.environ.get("FLAKELINT_FILE_TIMEOUT", ""))
+    except ValueError:
+        return DEFAULT_FILE_TIMEOUT
+    return value if value > 0 else DEFAULT_FILE_TIMEOUT
+
+
+def _start_method() -> str:
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    # fork: the workers inherit the already imported rules and parser (no
+    # import cost); the main process has no threads at this point. Elsewhere
+    # (macOS, Windows) fork is unsafe or absent.
+    if sys.platform.startswith("linux") and "fork" in methods:
+        return "fork"
+    return "spawn"
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The per-file function raised in a worker (the main process reports it)."""
+
+    reason: str
+
+
+@dataclass
+class _Worker:
+    process: object
+    conn: object
+    batch: deque = field(default_factory=deque)
+    alone: bool = False
+    since: float = 0.0
+
+
+def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost) -> dict:
+    """``function(context, path, data)`` for every item, in ``jobs`` processes.
+
+    Returns {path: result}. ``lost(path, reason)`` makes the result of a file
+    whose worker died twice (or hung): it is called in the main process.
+    """
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    mp = multiprocessing.get_context(_start_method())
+    size = max(4, min(64, len(items) // (jobs * 8) or 1))
+    queue: deque = deque(items[i : i + size] for i in range(0, len(items), size))
+    results: dict = {}
+    deaths: dict[str, int] = {}
+    workers: dict[object, _Worker] = {}
+    limit = file_timeout()
+
+    def start() -> None:
+        parent, child = mp.Pipe()
+        # A forked worker inherits the main process's ends of its own pipe
+        # and of the other workers' pipes; it closes them, so that a worker
+        # whose main process died sees end-of-file instead of waiting for a
+        # batch forever.
+        forked = mp.get_start_method() == "fork"
+        inherited = [parent.fileno()] + [w.conn.fileno() for w in workers.values()] if forked else []
+        process = mp.Process(target=_worker_main, args=(child, function, context, inherited), daemon=True)
+        process.start()
+        child.close()
+        workers[parent] = _Worker(process, parent)
+
+    def assign(worker: _Worker) -> bool:
+        if not queue:
+            return False
+        batch = queue.popleft()
+        worker.batch = deque(batch)
+        worker.alone = len(batch) == 1
+        worker.since = time.monotonic()
+        try:
+            worker.conn.send(batch)
+        except (OSError, ValueError):
+            pass  # the worker died already; the read side notices
+        return True
+
+    def retire(worker: _Worker, how: str | None) -> None:
+        """A worker is gone: requeue its unfinished files, blame the first of them."""
+        del workers[worker.conn]
+        try:
+            worker.conn.close()
+        except OSError:
+            pass
+        process = worker.process
+        if how == "hung":
+            process.kill()
+        process.join(5)
+        if not worker.batch:
+            return
+        suspect_path, suspect_data = worker.batch.popleft()
+        if worker.batch:
+            queue.appendleft(list(worker.batch))
+        if how == "hung":
+            results[suspect_path] = lost(suspect_path, f"its analysis took longer than {limit:g} seconds")
+            return
+        deaths[suspect_path] = deaths.get(suspect_path, 0) + 1
+        if worker.alone and deaths[suspect_path] >= 2:
+            code = process.exitcode
+            why = f"killed by signal {-code}" if isinstance(code, int) and code < 0 else f"exit status {code}"
+            results[suspect_path] = lost(suspect_path, f"the process analysing it died twice ({why})")
+        else:
+            queue.appendleft([(suspect_path, suspect_data)])  # retried alone
+
+    try:
+        for _ in range(min(jobs, len(queue))):
+            start()
+        for worker in list(workers.values()):
+            assign(worker)
+        while workers:
+            ready = wait(list(workers), timeout=min(limit, 5.0))
+            now = time.monotonic()
+            for conn in ready:
+                worker = workers[conn]
+                try:
+                    path, result = conn.recv()
+                except (EOFError, OSError):
+                    retire(worker, "died")
+                    if queue:
+                        start()
+                        assign(list(workers.values())[-1])
+                    continue
+                results[path] = lost(path, f"its analysis failed: {result.reason}") if isinstance(result, Failed) else result
+                if worker.batch and worker.batch[0][0] == path:
+                    worker.batch.popleft()
+                worker.since = now
+                if not worker.batch and not assign(worker):
+                    try:
+                        conn.send(None)
+                    except (OSError, ValueError):
+                        pass
+                    del workers[conn]
+                    conn.close()
+                    worker.process.join(5)
+            for worker in list(workers.values()):
+                if worker.batch and now - worker.since > limit:
+                    retire(worker, "hung")
+                    if queue:
+                        start()
+                        assign(list(workers.values())[-1])
+            if not workers and queue:
+                start()
+                assign(list(workers.values())[-1])
+    finally:
+        for worker in list(workers.values()):
+            worker.process.kill()
+            worker.process.join(5)
+    return results
+
+
+def _worker_main(conn, function, context, inherited=()) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    for fd in inherited:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    kill_on = os.environ.get("FLAKELINT_TEST_KILL_ON")
+    hang_on = os.environ.get("FLAKELINT_TEST_HANG_ON")
+    while True:
+        try:
+            batch = conn.recv()
+        except (EOFError, OSError):
+            return
+        if batch is None:
+            return
+        for path, data in batch:
+            if kill_on is not None and path == kill_on and _test_may_kill():
+                os.kill(os.getpid(), signal.SIGKILL)
+            if hang_on is not None and path == hang_on:
+                time.sleep(3600)
+            try:
+                result = function(context, path, data)
+            except Exception as exc:  # noqa: BLE001 - reported as FL004 by the main process
+                result = Failed(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+            try:
+                conn.send((path, result))
+            except OSError:
+                return  # the main process is gone: nobody wants the rest
+
+
+def _test_may_kill() -> bool:
+    marker = os.environ.get("FLAKELINT_TEST_KILL_MARKER")
+    if not marker:
+        return True
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except OSError:
+        return False
+    return True

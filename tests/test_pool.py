@@ -1,0 +1,204 @@
+"""The per-file stage in worker processes: same findings as in-process, and no file lost to a dying worker.
+
+The kill and hang tests use test-only hooks of :mod:`flakelint.pool`
+(``FLAKELINT_TEST_KILL_ON``, ``FLAKELINT_TEST_KILL_MARKER``,
+``FLAKELINT_TEST_HANG_ON``), which only worker processes read.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, REPO_ROOT, copy_fixture, make_repo, run_flakelint
+from flakelint import parse as parse_module
+from flakelint.engine import Overrides, lint
+from flakelint.pool import MIN_FILES, jobs_for
+
+NOW = "2025-11-20"
+
+#: Files with findings of many kinds (file rules, repo rules, suppressions, FL002).
+SPECIAL = {
+    "modules/broken.nix": "{ config, ... }: { services.foo = {; }\n",
+    "modules/impure.nix": "{ ... }: { x = builtins.getEnv \"HOME\"; y = /etc/hosts; z = <nixpkgs>; }\n",
+    "modules/fetch.nix": "{ ... }: { src = builtins.fetchTarball \"https://example.org/x.tar.gz\"; }\n",
+    "modules/suppressed.nix": "{ ... }: {\n  # flakelint: ignore[FL114]\n  x = builtins.currentTime;\n  # flakelint: ignore[FL999]\n  y = 1;\n}\n",
+    "modules/with.nix": "with import <nixpkgs> { }; { a = 1; }\n",
+    "modules/commas.nix": "{ a, b, }: { c = a; }\n",
+    "binary.nix": b"\x00\x01\x02",
+    "orphan.nix": "{ }\n",
+}
+
+
+def generated_repo(tmp_path: Path, files: int = 60) -> Path:
+    """A bench-generated flake (deterministic) plus files with findings, in git."""
+    root = tmp_path / "flake"
+    subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / "generate.py"), str(root), "--files", str(files)],
+        check=True,
+        capture_output=True,
+    )
+    host = sorted((root / "hosts").iterdir())[0]
+    config = host / "configuration.nix"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("imports = [", "imports = [ ../../modules/impure.nix ../../modules/fetch.nix ../../modules/suppressed.nix ../../modules/with.nix ../../modules/commas.nix ../../modules/broken.nix", 1), encoding="utf-8")
+    return make_repo(root, SPECIAL)
+
+
+def json_report(root: Path, jobs: int, env: dict | None = None) -> subprocess.CompletedProcess:
+    return run_flakelint(
+        "--no-cache", "--now", NOW, "--output-format", "json", "--jobs", str(jobs), str(root), cwd=root, env=env
+    )
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    return generated_repo(tmp_path_factory.mktemp("pool"))
+
+
+@pytest.fixture(scope="module")
+def serial(repo) -> subprocess.CompletedProcess:
+    result = json_report(repo, 1)
+    assert result.returncode == 1, result.stderr
+    return result
+
+
+def test_the_generated_repo_has_findings_of_many_kinds(serial):
+    codes = {d["code"] for d in json.loads(serial.stdout)}
+    assert {"FL001", "FL002", "FL003", "FL112", "FL113", "FL114"} <= codes
+
+
+def test_pool_and_in_process_give_byte_identical_reports(repo, serial):
+    pooled = json_report(repo, 2)
+    assert pooled.returncode == 1, pooled.stderr
+    assert pooled.stdout == serial.stdout
+    assert pooled.stderr == serial.stderr
+
+
+def test_more_workers_than_cpus_same_report(repo, serial):
+    assert json_report(repo, 5).stdout == serial.stdout
+
+
+#: Fixtures whose findings differ from one run to the next even in-process
+#: (flakelint.overlays.file_sites on FL307-inline-overlay/good/flake.nix finds
+#: the let-bound `shared` overlay as an output in some parses and not in
+#: others, at HEAD too): not a property of the pool, so left out here.
+FLAKY = {"FL307-inline-overlay"}
+
+
+def test_every_fixture_same_report_with_and_without_workers(tmp_path):
+    # One process per mode over all fixtures (each flake's findings must not
+    # depend on the mode; a process-wide state would affect both the same way).
+    roots = [str(copy_fixture(p, tmp_path / p.name)) for p in sorted(FIXTURES.iterdir()) if p.is_dir() and p.name not in FLAKY]
+    args = ("--no-cache", "--now", NOW, "--output-format", "json", *roots)
+    serial = run_flakelint("--jobs", "1", *args, cwd=tmp_path)
+    pooled = run_flakelint("--jobs", "2", *args, cwd=tmp_path)
+    assert serial.returncode == 1 and "Traceback" not in serial.stderr
+    assert len(json.loads(serial.stdout)) > 100
+    assert pooled.stdout == serial.stdout
+    assert pooled.stderr == serial.stderr
+
+
+def test_a_worker_killed_on_one_file_loses_no_other_result(repo, serial):
+    victim = "modules/impure.nix"
+    result = json_report(repo, 2, env={"FLAKELINT_TEST_KILL_ON": victim})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    found = json.loads(result.stdout)
+    lost = [d for d in found if d["path"] == victim]
+    assert [d["code"] for d in lost] == ["FL004"]
+    assert "died twice" in lost[0]["message"]
+    # Every other file's own findings (file rules, FL002, FL003, per-file facts of repo rules) are there.
+    expected = [d for d in json.loads(serial.stdout) if d["path"] != victim and d["code"] in ("FL001", "FL002", "FL003", "FL112", "FL113", "FL115")]
+    assert expected and all(d in found for d in expected)
+
+
+def test_a_worker_that_dies_once_is_retried_and_nothing_changes(repo, serial, tmp_path):
+    marker = tmp_path / "killed-once"
+    result = json_report(repo, 2, env={"FLAKELINT_TEST_KILL_ON": "modules/fetch.nix", "FLAKELINT_TEST_KILL_MARKER": str(marker)})
+    assert marker.exists()  # a worker did die
+    assert result.returncode == 1
+    assert result.stdout == serial.stdout
+
+
+def test_the_kill_hook_is_ignored_in_process(repo, serial):
+    result = json_report(repo, 1, env={"FLAKELINT_TEST_KILL_ON": "modules/impure.nix"})
+    assert result.stdout == serial.stdout
+
+
+def test_a_hanging_file_becomes_a_finding(repo):
+    result = json_report(repo, 2, env={"FLAKELINT_TEST_HANG_ON": "modules/with.nix", "FLAKELINT_FILE_TIMEOUT": "1"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    found = [d for d in json.loads(result.stdout) if d["path"] == "modules/with.nix"]
+    assert [d["code"] for d in found] == ["FL004"]
+    assert "longer than 1 seconds" in found[0]["message"]
+
+
+def test_parse_time_limit_holds_in_workers(tmp_path, monkeypatch):
+    # Workers are forked on Linux, so they see the patched budget; elsewhere
+    # they would use the default one and the file would parse (no FL002).
+    if not sys.platform.startswith("linux"):
+        pytest.skip("fork start method only on Linux")
+    monkeypatch.setattr(parse_module, "PARSE_SECONDS_BASE", 0.1)
+    files = {f"m{i}.nix": "{ }\n" for i in range(10)}
+    files["slow.nix"] = "-" * 30_000 + "1\n"
+    root = make_repo(tmp_path / "slow", files)
+    result = lint([str(root)], Overrides(jobs=2), now=1763600000)
+    slow = [d for d in result.diagnostics if d.path.endswith("slow.nix")]
+    assert [d.code for d in slow] == ["FL002"]
+    assert "too long to parse" in slow[0].message
+
+
+def test_jobs_for():
+    assert jobs_for(10, None) == 0 or MIN_FILES <= 10
+    assert jobs_for(10_000, 1) == 0
+    assert jobs_for(10_000, 0) == 0
+    assert jobs_for(10, 3) == 3
+    assert jobs_for(2, 8) == 2
+
+
+def test_invalid_jobs_is_a_usage_error(repo):
+    result = run_flakelint("--jobs", "-3", str(repo), cwd=repo)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_warm_run_after_a_pooled_cold_run_is_identical(repo, serial, tmp_path):
+    env = {"FLAKELINT_CACHE_DIR": str(tmp_path / "cache")}
+    args = ("--now", NOW, "--output-format", "json", str(repo))
+    cold = run_flakelint("--jobs", "2", *args, cwd=repo, env=env)
+    warm = run_flakelint("--jobs", "2", *args, cwd=repo, env=env)
+    assert list((tmp_path / "cache").iterdir())  # the cold run stored an entry
+    assert cold.stdout == warm.stdout == serial.stdout
+
+
+def test_the_main_process_parses_only_a_few_files_again(tmp_path):
+    # The point of the design: trees stay in the workers; repository rules
+    # read facts and summaries, and parse only what they really look into.
+    # (Selected families whose rules are written that way; a rule that walks
+    # every file's tree shows up here as a jump in the count.)
+    root = generated_repo(tmp_path, files=400)
+    result = lint([str(root)], Overrides(jobs=2, select=["FL0", "FL1", "FL2", "FL4"]), now=1763600000, keep_repos=True)
+    sources = result.repos[0].sources
+    parsed = sources.parsed_paths()
+    assert len(sources) > 400
+    assert "flake.nix" in parsed
+    assert len(parsed) < len(sources) // 5, parsed
+
+
+def test_lazy_source_file_parses_only_when_a_tree_is_needed():
+    from flakelint.parse import LazySourceFile, parse_source
+
+    data = b"{ a, b, }:\n{ c = a; }\n"
+    lazy = LazySourceFile("x.nix", "", data, has_error=False)
+    assert lazy.line_text(2) == "{ c = a; }" and lazy.position(13).line == 2
+    assert lazy.has_error is False and not lazy.is_parsed
+    eager = parse_source(data, "x.nix")
+    assert lazy.patched_offsets == eager.patched_offsets == (data.index(b", }"),)
+    assert lazy.is_parsed and str(lazy.root_node) == str(eager.root_node)
+    assert lazy.has_error == eager.root_node.has_error
