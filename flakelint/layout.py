@@ -69,9 +69,13 @@ class Layout:
         """(host name, host directory) when ``path`` lies in a host directory."""
         return _match_dir(self.host_dir, self.under_prefix(path), "host", self)
 
+    def home_dir_of(self, path: str) -> tuple[str, str] | None:
+        """(directory name as written, home directory): ``alice@laptop`` under snowfall-lib."""
+        return _match_dir(self.home_dir, self.under_prefix(path), "user", self)
+
     def home_of(self, path: str) -> tuple[str, str] | None:
         """(user name, home directory) when ``path`` lies in a home directory."""
-        found = _match_dir(self.home_dir, self.under_prefix(path), "user", self)
+        found = self.home_dir_of(path)
         if found is None:
             return None
         name, directory = found
@@ -401,9 +405,8 @@ def _framework_prefix(preset: str, flake_text: bytes) -> str | None:
     value = next(g for g in match.groups() if g is not None).strip()
     literal = re.fullmatch(r'"([\w./-]*)"|(\./[\w./-]*|\.)', value)
     if literal is None:
-        if preset == "ez-configs" and re.fullmatch(r"\./\.|self|inputs\.self|\.\/\.", value):
-            return ""
-        return None
+        # `root = self;` (the flake's own source) is the flake root too.
+        return "" if value in ("self", "inputs.self") else None
     path = (literal.group(1) if literal.group(1) is not None else literal.group(2)).strip("/")
     path = re.sub(r"^\./?", "", path).strip("/")
     if path in ("", "."):

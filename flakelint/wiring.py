@@ -155,3 +155,28 @@ def dir_of(path: str) -> str:
 
 def is_under(path: str, directory: str) -> bool:
     return directory in (".", "") or path.startswith(directory.rstrip("/") + "/")
+
+
+def directories_without_entry(repo, locate, entries: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(directory, its first ``.nix`` file) for each directory ``locate`` finds that lacks every entry file.
+
+    ``locate(path)`` gives (name, directory) for a path inside one (a host or
+    home directory of the layout). Frameworks that build one configuration
+    per directory skip such a directory silently. Dot-named directories are
+    switched off on purpose; a directory with ``.nix`` files only further
+    down (blueprint's ``hosts/<h>/users/``) is not reported.
+    """
+    directories: dict[str, list[str]] = {}
+    for path in repo.files:
+        found = locate(path)
+        if found is not None and found[0] and not found[0].startswith("."):
+            directories.setdefault(found[1], []).append(path)
+    missing = []
+    for directory, paths in sorted(directories.items()):
+        direct = sorted(p for p in paths if "/" not in p[len(directory) + 1 :])
+        if any(p.rsplit("/", 1)[-1] in entries for p in direct):
+            continue
+        nix_files = [p for p in direct if p.endswith(".nix")]
+        if nix_files:
+            missing.append((directory, nix_files[0]))
+    return missing

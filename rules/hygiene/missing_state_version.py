@@ -8,6 +8,7 @@ from flakelint.diagnostic import Severity
 from flakelint.facts import MODULE_USAGES
 from flakelint.graph import FileIndex, resolve
 from flakelint.rule import RepoRule
+from flakelint.wiring import node_at
 
 #: configuration kind -> (the option, the component before `stateVersion`, output name)
 KINDS = {
@@ -127,14 +128,6 @@ def _element(data: bytes, item):
         if parts[0] not in OWN_OUTPUTS and parts[:2] != ["inputs", "self"] and any(p in MODULE_OUTPUTS for p in parts[1:]):
             return _Known()  # disko.nixosModules.disko, flake-inputs.x.nixosModules.y: another flake's module
     raise Unknown(f"an import flakelint cannot follow: {text[:40]}")
-
-
-def _node_at(source, start: int):
-    """The outermost expression starting at byte ``start``."""
-    node = source.root_node.descendant_for_byte_range(start, start)
-    while node is not None and node.parent is not None and node.parent.start_byte == start and node.parent.type != "source_code":
-        node = node.parent
-    return node
 
 
 class MissingStateVersion(RepoRule):
@@ -259,7 +252,7 @@ class MissingStateVersion(RepoRule):
             source = repo.sources.get(configuration.file)
             if source is None:
                 continue
-            call = _node_at(source, configuration.start)
+            call = node_at(source, configuration.start)
             if call is None:
                 continue
             if _old_interface(source.data, call):
@@ -383,7 +376,7 @@ def _configuration_roots(repo, index: FileIndex, configuration) -> list:
             roots.append(("file", target))
         elif entry.kind == "inline":
             source = repo.sources.get(entry.file)
-            node = _node_at(source, entry.start) if source is not None else None
+            node = node_at(source, entry.start) if source is not None else None
             node = nixast.unwrap(node)
             if node is None or node.type not in MODULE_NODES:
                 raise Unknown("an inline module flakelint cannot read")

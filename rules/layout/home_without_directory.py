@@ -148,7 +148,7 @@ class HomeWithoutDirectory(RepoRule):
     def _snowfall_names(self, repo, layout):
         seen: set[str] = set()
         for path in sorted(repo.files):
-            found = _raw_home(layout, path)
+            found = layout.home_dir_of(path)
             if found is None or found[1] in seen:
                 continue
             name, directory = found
@@ -164,12 +164,6 @@ class HomeWithoutDirectory(RepoRule):
                 f"{'user' if not user else 'host'} part, which snowfall-lib rejects",
                 hint="name the directory `<user>@<host>` (or just `<user>` for every host)",
             )
-
-
-def _raw_home(layout, path: str):
-    from flakelint.layout import _match_dir
-
-    return _match_dir(layout.home_dir, layout.under_prefix(path), "user", layout)
 
 
 def _user_module(attrpath: tuple) -> str | None:

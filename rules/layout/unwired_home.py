@@ -1,7 +1,7 @@
 from flakelint.diagnostic import Severity
 from flakelint.graph import HOME
 from flakelint.rule import RepoRule
-from flakelint.wiring import graph_complete, layout_of, model_fully_known
+from flakelint.wiring import directories_without_entry, graph_complete, layout_of, model_fully_known
 
 
 class UnwiredHome(RepoRule):
@@ -108,23 +108,10 @@ class UnwiredHome(RepoRule):
     def _convention(self, repo, layout):
         if layout.single_home:
             return
-        from flakelint.layout import _match_dir
-
-        directories: dict[str, list[str]] = {}
-        for path in repo.files:
-            found = _match_dir(layout.home_dir, layout.under_prefix(path), "user", layout)
-            if found is not None and found[0]:
-                directories.setdefault(found[1], []).append(path)
-        for directory, paths in sorted(directories.items()):
-            direct = sorted(p for p in paths if "/" not in p[len(directory) + 1 :])
-            if any(p.rsplit("/", 1)[-1] in layout.home_files for p in direct):
-                continue
-            nix_files = [p for p in direct if p.endswith(".nix")]
-            if not nix_files:
-                continue
-            wanted = " or ".join(f"`{name}`" for name in layout.home_files)
+        wanted = " or ".join(f"`{name}`" for name in layout.home_files)
+        for directory, first in directories_without_entry(repo, layout.home_dir_of, layout.home_files):
             yield self.at(
-                nix_files[0],
+                first,
                 f"{layout.preset} builds a home from `{directory}/` only when it has {wanted}; this one has none, so it is never applied",
                 hint=f"rename the home's entry file to {wanted}",
             )

@@ -1,6 +1,6 @@
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
-from flakelint.wiring import host_closures, layout_of, model_fully_known
+from flakelint.wiring import directories_without_entry, host_closures, layout_of, model_fully_known
 
 
 class UnwiredHost(RepoRule):
@@ -81,7 +81,7 @@ class UnwiredHost(RepoRule):
         host_files = []
         for path in repo.files:
             found = layout.host_of(path)
-            if found and path == f"{found[1]}/{path.rsplit('/', 1)[-1]}" and path.rsplit("/", 1)[-1] in layout.host_files[:1]:
+            if found and path == f"{found[1]}/{layout.host_files[0]}":
                 host_files.append((path, found))
         if not host_files:
             return
@@ -106,24 +106,12 @@ class UnwiredHost(RepoRule):
             )
 
     def _convention(self, repo, layout):
-        directories: dict[str, list[str]] = {}
-        for path in repo.files:
-            found = layout.host_of(path)
-            if found is None or not found[0] or found[0].startswith("."):
-                continue
-            directories.setdefault(found[1], []).append(path)
-        for directory, paths in sorted(directories.items()):
-            direct = [p for p in paths if "/" not in p[len(directory) + 1 :]]
-            if any(p.rsplit("/", 1)[-1] in layout.host_files for p in direct):
-                continue
-            if any(p.startswith(f"{directory}/users/") for p in paths):
-                continue  # blueprint: a host with only users/ gives standalone homes, not a system
-            nix_files = sorted(p for p in direct if p.endswith(".nix"))
-            if not nix_files:
-                continue  # blueprint: hosts/<h>/users/ only (standalone homes)
-            wanted = " or ".join(f"`{name}`" for name in layout.host_files)
+        wanted = " or ".join(f"`{name}`" for name in layout.host_files)
+        for directory, first in directories_without_entry(repo, layout.host_of, layout.host_files):
+            if any(p.startswith(f"{directory}/users/") for p in repo.files):
+                continue  # blueprint: a host with only users/ (and helpers) gives standalone homes, not a system
             yield self.at(
-                nix_files[0],
+                first,
                 f"{layout.preset} builds a host from `{directory}/` only when it has {wanted}; this one has none, so the host is never built",
                 hint=f"rename the host's entry file to {wanted}",
             )
