@@ -5,7 +5,7 @@ import re
 
 from flakelint import nixast
 from flakelint.diagnostic import Severity
-from flakelint.layout import choice_for_repo
+from flakelint.wiring import layout_of
 from flakelint.overlays import ATTRSETS, is_overlay_file, overlay_items, overlay_shape, resolve_name, strip
 from flakelint.rule import RepoRule
 
@@ -120,9 +120,7 @@ class InlineOverlay(RepoRule):
     severity = Severity.INFO
 
     def check(self, repo):
-        if repo.flake.is_template:
-            return
-        layout = choice_for_repo(repo).layout
+        layout = layout_of(repo)
         if layout is None:
             return
         overlays_dir = layout.full(layout.overlays_dir).strip("/")

@@ -4,7 +4,7 @@ import re
 
 from flakelint import nixast
 from flakelint.diagnostic import Severity
-from flakelint.layout import choice_for_repo
+from flakelint.wiring import layout_of
 from flakelint.overlays import ATTRSETS, is_overlay_file, strip
 from flakelint.rule import RepoRule
 
@@ -167,9 +167,7 @@ class PackageOutsidePkgs(RepoRule):
     severity = Severity.INFO
 
     def check(self, repo):
-        if repo.flake.is_template:
-            return
-        layout = choice_for_repo(repo).layout
+        layout = layout_of(repo)
         if layout is None:
             return
         packages_dir = layout.full(layout.packages_dir).strip("/")
