@@ -5,8 +5,10 @@ the regions that do not parse (found by a walk that enters only subtrees
 holding an error: no full-tree query, no ``Node.parent`` climbing, both of
 which are slow or quadratic on large or deeply nested files). And a few
 checks cover what Nix's lexer rejects but the tree-sitter grammar accepts;
-these look only at candidate offsets a regular expression finds in the bytes,
-located in the tree by one forward sweep (:func:`flakelint.parse.locate`).
+these look only at candidate offsets regular expressions find in the bytes;
+one descent in C each drops most of them (a real keyword token, a word in a
+comment or string), and the rest are located in the tree by one forward
+sweep (:func:`flakelint.parse.locate`).
 """
 
 from __future__ import annotations
@@ -29,10 +31,18 @@ MAX_LOOKUPS = 50
 KEYWORDS = ("assert", "else", "if", "in", "inherit", "let", "or", "rec", "then", "with")
 INT64_MAX = 2**63 - 1
 _IDENTIFIER_CHAR = rb"A-Za-z0-9_'\-"
-_KEYWORD_RE = re.compile(rb"(?<![" + _IDENTIFIER_CHAR + rb"])(?:" + b"|".join(k.encode() for k in KEYWORDS) + rb")(?![" + _IDENTIFIER_CHAR + rb"])")
+_IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-")
+# One search per keyword: a literal first byte lets `re` skip ahead in C, where
+# one alternation behind a lookbehind tests every position of the file.
+_KEYWORD_SEARCHES = tuple(
+    (k.encode(), re.compile(re.escape(k.encode()) + rb"(?![" + _IDENTIFIER_CHAR + rb"])")) for k in KEYWORDS
+)
 # A `/` that ends a path fragment (the next byte cannot continue a path), or a `//`.
 _PATH_RE = re.compile(rb"/(?![A-Za-z0-9._+\-/$])|//")
 _BIG_INT_RE = re.compile(rb"(?<![0-9])[0-9]{19,}")
+#: With every digit mapped to `0`, a run of 19 digits is a plain substring search.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
 _ODD_SPACE_RE = re.compile(rb"[\x0b\x0c]")
 # `{ ... }@args:x` with no space: Nix's lexer reads `args:x` as a URI.
 _AT_URI_RE = re.compile(rb"@[ \t\r\n]*([a-zA-Z][a-zA-Z0-9+.\-]*):[a-zA-Z0-9%/?:@&=+$,_.!~*'\-]")
@@ -278,15 +288,16 @@ def _strict_findings(source):
     data = source.data
     root = source.root_node
     candidates = sorted(
-        [(m.start(), "keyword") for m in _KEYWORD_RE.finditer(data)]
+        [(offset, "keyword") for offset in _keyword_offsets(data)]
         + [(m.start(), "path") for m in _PATH_RE.finditer(data)]
-        + [(m.start(), "integer") for m in _BIG_INT_RE.finditer(data)]
-        + [(m.start(1), "uri") for m in _AT_URI_RE.finditer(data)]
+        + [(offset, "integer") for offset in _big_integer_offsets(data)]
+        + ([(m.start(1), "uri") for m in _AT_URI_RE.finditer(data)] if b"@" in data else [])
     )
     kinds = dict(candidates)
+    offsets = _without_other_tokens(root, [offset for offset, _ in candidates], kinds)
     seen = set()
     budget = [MAX_LOOKUPS]  # sibling searches for `or` in lists, each as wide as the list
-    for found in locate(root, [offset for offset, _ in candidates]):
+    for found in locate(root, offsets) if offsets else ():
         node, kind = found.node, kinds[found.offset]
         if node.start_byte in seen:
             continue
@@ -318,6 +329,8 @@ def _strict_findings(source):
                 f"syntax error: Nix reads `{_clip(name)}:` and the text after it as a URI, not as a function's argument",
                 "put a space after the `:`",
             )
+    if b"\x0b" not in data and b"\x0c" not in data:
+        return  # the usual case, found without testing every byte against a class
     for looked, match in enumerate(_ODD_SPACE_RE.finditer(data)):
         if looked == MAX_LOOKUPS:
             break
@@ -329,6 +342,82 @@ def _strict_findings(source):
                 f"syntax error: unexpected character {_describe(chr(data[start]))} outside a string or comment",
                 "Nix accepts only spaces, tabs and line breaks between tokens",
             )
+
+
+def _keyword_offsets(data: bytes) -> list[int]:
+    """Where a keyword stands as a word of its own (not inside a longer name), unsorted.
+
+    The offsets an alternation of the keywords between a lookbehind and a
+    lookahead for identifier bytes would find. Each search's lookahead ends
+    the word; the byte before is tested here. At most one keyword fits at an
+    offset (`in` needs a non-identifier byte after it, `inherit` an `h`).
+    A search starts at the keyword's first occurrence, found by
+    ``bytes.find`` (faster than `re`, and most files lack most keywords).
+    """
+    offsets = []
+    find = data.find
+    identifier = _IDENTIFIER_BYTES
+    for word, search in _KEYWORD_SEARCHES:
+        first = find(word)
+        if first >= 0:
+            offsets += [
+                start for match in search.finditer(data, first) if (start := match.start()) == 0 or data[start - 1] not in identifier
+            ]
+    return offsets
+
+
+def _big_integer_offsets(data: bytes) -> list[int]:
+    """Starts of runs of 19 or more digits: the integer candidates.
+
+    Most files have no such run; a translate and one substring search (both
+    in C) prove it without running the regex, whose leading character class
+    is tested at every byte.
+    """
+    if _NINETEEN_DIGITS not in data.translate(_DIGITS_AS_ZERO):
+        return []
+    return [m.start() for m in _BIG_INT_RE.finditer(data)]
+
+
+#: The node type a candidate must land in to be reported (see the branches of
+#: :func:`_strict_findings`).
+_WANTED_TYPE = {"keyword": "identifier", "path": "path_fragment", "integer": "integer_expression", "uri": "identifier"}
+#: Candidates per file checked by a descent from the root; the rest go to
+#: :func:`locate` unchecked. A descent is a walk in C as long as the path to
+#: the leaf, and nesting can be as deep as the file is long (`((((...`), so
+#: probes times file length is also held under PROBE_BYTES: a hostile file
+#: costs at most some tens of milliseconds here, and an ordinary one (up to
+#: 5 KB) gets all MAX_PROBES.
+MAX_PROBES = 200
+PROBE_BYTES = 1_000_000
+
+
+def _without_other_tokens(root, offsets: list[int], kinds: dict) -> list[int]:
+    """``offsets`` less those that land in a token of a type their kind never reports.
+
+    Nearly every keyword candidate is a real keyword token (or a word in a
+    comment or string), and nearly every path candidate a `/` in a comment or
+    string; :func:`_strict_findings` skips those. A token is a leaf, so the
+    leaf holding the offset is the node :func:`locate` would give it, and
+    one descent in C finds it for much less than locate's Python steps. A
+    dropped offset touches neither ``seen`` nor the `or` budget there, so the
+    findings are the same. An offset whose node is not a leaf holding it is
+    kept, as is every offset past the probe budget.
+    """
+    probes = min(MAX_PROBES, PROBE_BYTES // max(root.end_byte, 1))
+    descend = root.descendant_for_byte_range
+    kept = []
+    for index, offset in enumerate(offsets):
+        if index < probes:
+            node = descend(offset, offset + 1)
+            if (
+                node is not None
+                and node.type != _WANTED_TYPE[kinds[offset]]
+                and node.child_count == 0
+                and node.start_byte <= offset < node.end_byte
+            ):
+                continue
+        kept.append(offset)
+    return kept
 
 
 def _path_problem(text: str, fragment, path) -> tuple[str, str] | None:
