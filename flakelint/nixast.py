@@ -57,7 +57,22 @@ def attr_name(data: bytes, attr) -> str | None:
     return None
 
 
+#: The bytes of a path of plain identifiers (``services.nginx.enable``): no quotes, ``${``, comments or spaces.
+_IDENTIFIER_PATH_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-."
+
+
 def attrpath_names(data: bytes, attrpath) -> list[str | None]:
+    """The names of an attribute path's components, None for a computed one (``${x}``).
+
+    Most paths are plain identifiers. An error-free path whose text has
+    nothing but identifier characters and dots is identifiers joined by dots
+    (a quoted name, ``${…}``, a comment or a space would add some other
+    byte), so its names are its text split at the dots: the same names,
+    without a node per component.
+    """
+    text = data[attrpath.start_byte : attrpath.end_byte]
+    if text and not text.translate(None, _IDENTIFIER_PATH_BYTES) and not attrpath.has_error:
+        return text.decode("ascii").split(".")
     return [attr_name(data, a) for a in attrpath.named_children if a.type != "comment"]
 
 

@@ -6,7 +6,7 @@ from importlib import resources
 
 from flakelint.diagnostic import Severity
 from flakelint.graph import HOME, NIXOS
-from flakelint.modules import option_declarations, option_definitions
+from flakelint.modules import option_definitions, options_near
 from flakelint.rule import RepoRule
 
 
@@ -18,6 +18,13 @@ def option_roots() -> dict[str, dict[tuple[str, ...], str]]:
     return {side: {tuple(key.split(".")): why for key, why in table.items()} for side, table in data.items()}
 
 
+@lru_cache(maxsize=1)
+def all_roots() -> frozenset[tuple[str, ...]]:
+    """The path prefixes of both tables: what a file's summary is limited to."""
+    tables = option_roots()
+    return frozenset([*tables["nixos-only"], *tables["home-manager-only"]])
+
+
 def _may_define_foreign(data: bytes, contexts: set[str]) -> bool:
     """A cheap byte test: can this file define a root of the other module system at all?
 
@@ -25,18 +32,42 @@ def _may_define_foreign(data: bytes, contexts: set[str]) -> bool:
     when written as a string), so a file without any of them is skipped
     without walking its tree.
     """
-    tables = option_roots()
     sides = []
     if HOME in contexts:
         sides.append("nixos-only")
     if NIXOS in contexts:
         sides.append("home-manager-only")
-    return any(prefix[0].encode() in data for side in sides for prefix in tables[side])
+    for name in _first_names(tuple(sides)):
+        if name in data:
+            return True
+    return False
 
 
-def _declared(option: tuple[str, ...], declared: set[tuple[str, ...]]) -> bool:
-    """Does one of the repository's own modules declare this option (or one above or below it)?"""
-    return any(option[: len(d)] == d or d[: len(option)] == option for d in declared)
+@lru_cache(maxsize=4)
+def _first_names(sides: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The first names of the roots of these tables, as bytes, leaving out those that contain another
+    (``home-manager`` is in the text only where ``home`` is)."""
+    tables = option_roots()
+    names = {prefix[0].encode() for side in sides for prefix in tables[side]}
+    return tuple(sorted(n for n in names if not any(m != n and m in n for m in names)))
+
+
+def _declared(option: tuple[str, ...], declared: dict[tuple[str, ...], list[tuple[str, ...]]]) -> bool:
+    """Does one of the repository's own modules declare this option (or one above or below it)?
+
+    ``declared`` holds the declared options by first name (``_by_first_name``):
+    only one with the option's own first name can be above or below it.
+    """
+    if not option or () in declared:  # an empty path is above every other (none is ever listed)
+        return bool(declared)
+    return any(option[: len(d)] == d or d[: len(option)] == option for d in declared.get(option[:1], ()))
+
+
+def _by_first_name(declared: set[tuple[str, ...]]) -> dict[tuple[str, ...], list[tuple[str, ...]]]:
+    index: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for option in declared:
+        index.setdefault(option[:1], []).append(option)
+    return index
 
 
 def _match(path: tuple[str, ...], table: dict[tuple[str, ...], str]) -> tuple[tuple[str, ...], str] | None:
@@ -115,7 +146,7 @@ class WrongModuleContext(RepoRule):
     def check(self, repo):
         graph = repo.graph
         tables = option_roots()
-        declared = self._declared_by_repo(repo)
+        declared = _by_first_name(self._declared_by_repo(repo))
         for path in sorted(graph.nodes):
             contexts = graph.nodes[path]
             if not contexts & {NIXOS, HOME} or path not in repo.sources:
@@ -153,21 +184,19 @@ class WrongModuleContext(RepoRule):
         The definitions are (option, start, end) of those that match a root
         of either table, whatever the file's context (which only the import
         graph knows); None when listing them failed (``check`` then lists
-        them itself, so a crash is reported as before).
+        them itself, so a crash is reported as before). The declarations are
+        only those that can decide ``_declared`` for such a definition (see
+        ``options_near``).
         """
-        declared = option_declarations(source) if b"options" in source.data and not source.has_error else []
-        definitions: list | None = []
-        if not source.has_error and _may_define_foreign(source.data, {NIXOS, HOME}):
-            tables = option_roots()
-            try:
-                definitions = [
-                    (option, binding.start_byte, binding.end_byte)
-                    for option, binding in option_definitions(source)
-                    if _match(option, tables["nixos-only"]) or _match(option, tables["home-manager-only"])
-                ]
-            except Exception:  # noqa: BLE001 - see above
-                definitions = None
-        return declared, definitions
+        if source.has_error:
+            return [], []
+        want_declared = b"options" in source.data
+        want_defined = _may_define_foreign(source.data, {NIXOS, HOME})
+        try:
+            declared, defined = options_near(source, all_roots(), declarations=want_declared, definitions=want_defined)
+        except Exception:  # noqa: BLE001 - see above; the declarations alone, to fail as before if they fail
+            return options_near(source, all_roots(), declarations=want_declared, definitions=False)[0], None
+        return declared, [(option, binding.start_byte, binding.end_byte) for option, binding in defined]
 
     def _declared_by_repo(self, repo) -> set[tuple[str, ...]]:
         """Options the repository declares itself: a custom ``options.home.x`` is no evidence."""
