@@ -240,19 +240,30 @@ def declared_inputs(repo) -> set[str] | None:
     return set(model.inputs) | {f.name for f in getattr(model, "implicit", [])}
 
 
+#: Sites where nixpkgs applies the overlays written there.
+APPLYING_SITES = ("nixpkgs.overlays", "import-nixpkgs", "compose")
+
+
 def file_sites(source, contexts: set[str] | None = None) -> list[OverlaySite]:
     """Every overlay site in one file."""
     data = source.data
     sites: list[OverlaySite] = []
     if source.root_node.has_error:
         return sites
-    seen: set[int] = set()
+    seen: dict[int, int] = {}  # overlay start -> its index in sites
 
     def add(node, where, strict=True, name=None):
         for overlay in overlay_items(data, node):
-            if overlay.start_byte not in seen:
-                seen.add(overlay.start_byte)
-                sites.append(OverlaySite(source.path, overlay, where, strict, name))
+            site = OverlaySite(source.path, overlay, where, strict, name)
+            index = seen.get(overlay.start_byte)
+            if index is None:
+                seen[overlay.start_byte] = len(sites)
+                sites.append(site)
+            elif sites[index].where == "output" and where in APPLYING_SITES:
+                # One let-bound overlay both exported and applied (`overlays.x = x;`
+                # and `nixpkgs.overlays = [ x ]`): it is applied, whichever
+                # binding the query listed first.
+                sites[index] = site
 
     if b"overlay" in data or b"Extensions" in data:
         for binding in nixast.captures("(binding) @b", source.root_node).get("b", []):
@@ -275,10 +286,7 @@ def file_sites(source, contexts: set[str] | None = None) -> list[OverlaySite]:
             head, args = nixast.apply_head(node)
             name = nixast.call_name(data, head)
             if name in COMPOSE and (node.parent is None or node.parent.type != "apply_expression" or node.parent.child_by_field_name("function") != node):
-                for overlay in overlay_items(data, node):
-                    if overlay.start_byte not in seen:
-                        seen.add(overlay.start_byte)
-                        sites.append(OverlaySite(source.path, overlay, "compose"))
+                add(node, "compose")
         for call in nixpkgs_imports(source):
             if call.arguments is None:
                 continue

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from flakelint.engine import Overrides, lint
-from flakelint.overlays import nixpkgs_imports, overlay_references, overlay_shape, strip
+from flakelint.parse import parse_source
+from flakelint.overlays import file_sites, nixpkgs_imports, overlay_references, overlay_shape, strip
 
 from conftest import make_repo
 
@@ -146,3 +147,22 @@ def test_exported_overlays_option(tmp_path):
 def test_flake_parts_module_output(tmp_path):
     files = {"parts/overlays.nix": "{ ... }:\n{\n  flake.overlays.default = final: { };\n}\n"}
     assert run(tmp_path, files, "FL401") == [("parts/overlays.nix", 3, "FL401")]
+
+
+def test_a_let_bound_overlay_both_exported_and_applied_is_applied(tmp_path):
+    # `overlays.shared = shared;` and `nixpkgs.overlays = [ shared ]` name one
+    # expression: it is applied, whichever binding is found first (this used
+    # to depend on which queries had run on the file before).
+    flake = (
+        "{\n  outputs = { self, nixpkgs, ... }:\n    let\n      shared = final: prev: { };\n    in\n    {\n"
+        "      overlays.shared = shared;\n"
+        "      nixosConfigurations.a = nixpkgs.lib.nixosSystem {\n"
+        "        modules = [ { nixpkgs.overlays = [ shared ]; } ];\n      };\n    };\n}\n"
+    )
+    assert run(tmp_path, {"flake.nix": flake}, "FL404") == []
+    sites = [site for site in file_sites(parse_source(flake.encode(), "flake.nix")) if site.node.start_byte == flake.index("final: prev")]
+    assert [site.where for site in sites] == ["nixpkgs.overlays"]
+    # Same answer when the other binding is listed first.
+    reordered = flake.replace("      overlays.shared = shared;\n", "").replace("    };\n}\n", "      overlays.shared = shared;\n    };\n}\n")
+    sites = [site for site in file_sites(parse_source(reordered.encode(), "flake.nix")) if site.node.start_byte == reordered.index("final: prev")]
+    assert [site.where for site in sites] == ["nixpkgs.overlays"]

@@ -83,17 +83,10 @@ def test_more_workers_than_cpus_same_report(repo, serial):
     assert json_report(repo, 5).stdout == serial.stdout
 
 
-#: Fixtures whose findings differ from one run to the next even in-process
-#: (flakelint.overlays.file_sites on FL307-inline-overlay/good/flake.nix finds
-#: the let-bound `shared` overlay as an output in some parses and not in
-#: others, at HEAD too): not a property of the pool, so left out here.
-FLAKY = {"FL307-inline-overlay"}
-
-
 def test_every_fixture_same_report_with_and_without_workers(tmp_path):
     # One process per mode over all fixtures (each flake's findings must not
     # depend on the mode; a process-wide state would affect both the same way).
-    roots = [str(copy_fixture(p, tmp_path / p.name)) for p in sorted(FIXTURES.iterdir()) if p.is_dir() and p.name not in FLAKY]
+    roots = [str(copy_fixture(p, tmp_path / p.name)) for p in sorted(FIXTURES.iterdir()) if p.is_dir()]
     args = ("--no-cache", "--now", NOW, "--output-format", "json", *roots)
     serial = run_flakelint("--jobs", "1", *args, cwd=tmp_path)
     pooled = run_flakelint("--jobs", "2", *args, cwd=tmp_path)
