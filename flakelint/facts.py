@@ -76,48 +76,245 @@ class FileFacts:
 
 
 #: Files this large may be nested deeper than tree-sitter queries handle well
-#: (they slow down sharply and miss matches past ~32k levels).
+#: (they slow down sharply and miss matches past ~32k levels): past MAX_DEPTH
+#: such a file gets no facts, whatever finds its paths.
 DEEP_CHECK_BYTES = 64 * 1024
 MAX_DEPTH = 10_000
-PATHS_QUERY = "(path_expression) @path"  # shared with other rules through SourceFile.captures
-SELF_NAMES_QUERY = '((variable_expression name: (identifier) @name) (#any-of? @name "self" "inputs"))'
+#: Other rules read the file's path literals through ``SourceFile.captures``
+#: of this query; :func:`file_facts` finds them anyway and fills that entry.
+PATHS_QUERY = "(path_expression) @path"
+SELF_NAMES = (b"self", b"inputs")  # the variables a path from the flake root starts with
+ATTRSETS = ("attrset_expression", "rec_attrset_expression")
+STRINGS = ("string_expression", "indented_string_expression")
+
+
+class _BindingNames:
+    """The attribute names of one file's bindings, each read once.
+
+    The paths of a file share their enclosing bindings, and classifying one
+    path reads the same bindings several times (scope, documentation, module
+    list, full attribute path).
+    """
+
+    __slots__ = ("data", "_paths", "_home_manager")
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._paths: dict[int, list] = {}
+        self._home_manager: bool | None = None
+
+    def may_name_home_manager(self) -> bool:
+        """Can an attribute of this file be named ``home-manager``?
+
+        Only if that is the text of the file, or a string spells it with escapes.
+        """
+        if self._home_manager is None:
+            self._home_manager = b"home-manager" in self.data or b"\\" in self.data
+        return self._home_manager
+
+    def binding_path(self, binding) -> list[str | None]:
+        key = binding.start_byte  # bindings start with their attrpath: no two share a start
+        found = self._paths.get(key)
+        if found is None:
+            found = self._paths[key] = nixast.binding_path(self.data, binding)
+        return found
+
+
+class _Chain:
+    """A node with all its ancestors, root first: ``nodes[-1]`` is the node, ``types`` their types.
+
+    Deciding what a path is used for climbs from it many times (parentheses,
+    ``+`` chains, lists, bindings, functions). tree-sitter's ``Node.parent``
+    walks down from the root on every call, so it costs the node's depth; the
+    walk that finds a path already passes through its ancestors, so it keeps
+    them, and climbing becomes indexing: the parent of ``nodes[k]`` is
+    ``nodes[k - 1]`` (none for ``k == 0``).
+    """
+
+    __slots__ = ("nodes", "types", "names")
+
+    def __init__(self, nodes: tuple, types: tuple, names: _BindingNames):
+        self.nodes = nodes
+        self.types = types
+        self.names = names
+
+    def outer(self, k: int) -> int:
+        """:func:`nixast.outer` of ``nodes[k]``, as an index: parentheses climbed."""
+        types = self.types
+        while k > 0 and types[k - 1] in nixast.WRAPPERS:
+            k -= 1
+        return k
+
+    def is_field(self, parent: int, field: str, k: int) -> bool:
+        """Is ``nodes[k]`` the ``field`` child of ``nodes[parent]``?"""
+        return self.nodes[parent].child_by_field_name(field) == self.nodes[k]
+
+    def binding_path(self, k: int) -> list[str | None]:
+        """:func:`nixast.binding_path` of the binding ``nodes[k]`` (shared: do not mutate)."""
+        return self.names.binding_path(self.nodes[k])
 
 
 def file_facts(source) -> FileFacts:
     data = source.data
-    directory = posixpath.dirname(source.path)
+    root = source.root_node
     refs: list[PathRef] = []
     seen: set[int] = set()
-    if len(data) > DEEP_CHECK_BYTES and nixast.deeper_than(source.root_node, MAX_DEPTH):
+    if len(data) > DEEP_CHECK_BYTES and nixast.deeper_than(root, MAX_DEPTH):
         # Too deeply nested to analyse reliably: no facts, and the file counts
         # as unknown (rules that need its paths stay silent).
         return FileFacts(path=source.path, refs=[], has_errors=True)
-    found = {"path": source.captures(PATHS_QUERY).get("path", [])}
-    names = source.captures(SELF_NAMES_QUERY).get("name", []) if b"self" in data or b"inputs" in data else []
-    found["self"] = [_self_expression(data, name) for name in names]
-    has_errors = source.root_node.has_error
-    for node in found.get("path", []):
-        if node.start_byte in seen or (has_errors and nixast.has_error_ancestor(node)):
+    has_errors = root.has_error
+    bindings = _BindingNames(data)
+    paths, names = _walk_all(root, bindings) if has_errors else _walk_candidates(root, bindings)
+    # The nodes the query would capture (in document order, which the query
+    # does not promise; its one other reader, FL114, does not depend on order).
+    source.remember_captures(PATHS_QUERY, {"path": [chain.nodes[-1] for chain in paths]} if paths else {})
+    directory = posixpath.dirname(source.path) if paths else ""
+    for chain in paths:
+        last = len(chain.nodes) - 1
+        if chain.nodes[last].start_byte in seen or (has_errors and _has_error_ancestor(chain, last)):
             continue
-        ref = _path_ref(source, node, directory)
+        ref = _path_ref(source, chain, directory)
         if ref is not None:
-            seen.add(node.start_byte)
+            seen.add(chain.nodes[last].start_byte)
             refs.append(ref)
-    for base in found["self"]:
-        node = _self_container(base)
-        if node is None:
+    for chain in names:
+        base = _self_expression(data, chain)
+        container = _self_container(chain, base)
+        if container is None:
             continue
-        ref = _self_ref(source, node)
-        if ref is not None and not (has_errors and nixast.has_error_ancestor(node)):
+        ref = _self_ref(source, chain, container, base)
+        if ref is not None and not (has_errors and _has_error_ancestor(chain, container)):
             refs.append(ref)
     refs.sort(key=lambda r: r.start)
-    return FileFacts(path=source.path, refs=refs, has_errors=source.root_node.has_error)
+    return FileFacts(path=source.path, refs=refs, has_errors=has_errors)
 
 
-def _path_ref(source, node, directory: str) -> PathRef | None:
+def _record(nodes: list, types: list, bindings: _BindingNames, paths: list, names: list) -> None:
+    """Keep the walk's current node (``nodes[-1]``) if it is a path literal or a ``self``/``inputs`` variable."""
+    kind = types[-1]
+    if kind == "path_expression":
+        paths.append(_Chain(tuple(nodes), tuple(types), bindings))
+    elif kind == "identifier" and _is_self_name(bindings.data, nodes, types):
+        names.append(_Chain(tuple(nodes), tuple(types), bindings))
+
+
+def _walk_all(root, bindings: _BindingNames):
+    """Every ``path_expression`` and ``self``/``inputs`` variable, as chains, in document order.
+
+    Visits every node (what a query would do), for trees with errors, where
+    a node's text is no reliable guide to what lies inside it.
+    """
+    paths: list = []
+    names: list = []
+    cursor = root.walk()
+    nodes, types = [root], [root.type]
+    while True:
+        _record(nodes, types, bindings, paths, names)
+        if cursor.goto_first_child():
+            node = cursor.node
+            nodes.append(node)
+            types.append(node.type)
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return paths, names
+            nodes.pop()
+            types.pop()
+        node = cursor.node
+        nodes[-1] = node
+        types[-1] = node.type
+
+
+def _walk_candidates(root, bindings: _BindingNames):
+    """What :func:`_walk_all` finds, for a tree without errors, looking only at a few bytes.
+
+    Every path literal holds a ``/``, and a ``self`` variable starts where
+    its name does; without errors every token lies inside its ancestors'
+    ranges. So for each ``/``, ``self`` and ``inputs`` in the bytes,
+    tree-sitter finds the token holding it (in C); only when that is a path
+    fragment or an identifier does Python descend from the root to collect
+    its ancestors. The rest of a token reached is skipped (the slashes of a
+    URL in a comment or a string).
+    """
+    paths: list = []
+    names: list = []
+    recorded: set[int] = set()  # start bytes of the path literals found
+    data = bindings.data
+    starts = sorted(index for word in SELF_NAMES for index in _occurrences(data, word))
+    find = data.find
+    slash = find(b"/")
+    index = limit = 0
+    while True:
+        if 0 <= slash < limit:
+            slash = find(b"/", limit)
+        while index < len(starts) and starts[index] < limit:
+            index += 1
+        name = starts[index] if index < len(starts) else -1
+        if name < 0 and slash < 0:
+            return paths, names
+        if name < 0 or 0 <= slash < name:
+            offset = slash
+        else:
+            offset = name
+            index += 1
+        token = root.descendant_for_byte_range(offset, offset + 1)  # the innermost node holding offset
+        leaf = token.child_count == 0
+        limit = token.end_byte if leaf else offset + 1
+        if offset == slash:
+            slash = find(b"/", limit)
+        if leaf and token.type not in ("path_fragment", "identifier"):
+            continue  # a comment, a string fragment, an operator: nothing inside
+        nodes, types = _descend(root, token)
+        for depth, kind in enumerate(types):
+            if kind == "path_expression" and nodes[depth].start_byte not in recorded:
+                recorded.add(nodes[depth].start_byte)
+                paths.append(_Chain(tuple(nodes[: depth + 1]), tuple(types[: depth + 1]), bindings))
+        if _is_self_name(data, nodes, types):
+            names.append(_Chain(tuple(nodes), tuple(types), bindings))
+
+
+def _descend(root, target):
+    """The nodes from ``root`` down to its descendant ``target``, and their types.
+
+    (Not ``Node.first_child_for_byte``: py-tree-sitter 0.26 crashes when no
+    child is left at that byte.)
+    """
+    nodes, types = [root], [root.type]
+    node = root
+    while node != target:
+        node = node.child_with_descendant(target)
+        nodes.append(node)
+        types.append(node.type)
+    return nodes, types
+
+
+def _is_self_name(data: bytes, nodes: list, types: list) -> bool:
+    """Is ``nodes[-1]`` the name of a ``self`` or ``inputs`` variable?"""
+    if types[-1] != "identifier" or len(types) < 2 or types[-2] != "variable_expression":
+        return False
+    node = nodes[-1]
+    return data[node.start_byte : node.end_byte] in SELF_NAMES and nodes[-2].child_by_field_name("name") == node
+
+
+def _occurrences(data: bytes, word: bytes) -> list[int]:
+    found = []
+    index = data.find(word)
+    while index != -1:
+        found.append(index)
+        index = data.find(word, index + 1)
+    return found
+
+
+def _has_error_ancestor(chain: _Chain, k: int) -> bool:
+    return "ERROR" in chain.types[:k]
+
+
+def _path_ref(source, chain: _Chain, directory: str) -> PathRef | None:
     data = source.data
+    last = len(chain.nodes) - 1
     pieces = []
-    for child in node.named_children:
+    for child in chain.nodes[last].named_children:
         if child.type == "path_fragment":
             pieces.append(nixast.node_text(data, child))
         elif child.type == "interpolation":
@@ -125,7 +322,7 @@ def _path_ref(source, node, directory: str) -> PathRef | None:
     raw = "".join(pieces)
     if update_read_as_path(raw) or raw.endswith("/") or "//" in raw:
         return None  # `a//b` (the update operator) or a path Nix rejects (FL001)
-    if raw.startswith("/") and _is_suffix_operand(node):
+    if raw.startswith("/") and _is_suffix_operand(chain, last):
         return None  # `self + /modules/x.nix`: part of the path on the left
     if raw.startswith("/"):
         base, rest = None, raw
@@ -133,60 +330,59 @@ def _path_ref(source, node, directory: str) -> PathRef | None:
         # `./x`, `../x`, and also `x/y.nix`: any path literal without a
         # leading slash is relative to the file.
         base, rest = directory, raw
-    expression, suffix, in_string = _compose(data, node)
+    expression, suffix, in_string = _compose(data, chain, last)
     literal = posixpath.normpath(posixpath.join(directory or ".", raw)) if base is not None else raw
     rest += suffix
     if base is None:
-        return _make(source, node, expression, "absolute", rest)
+        return _make(source, chain, last, expression, "absolute", rest)
     joined = posixpath.normpath(posixpath.join(base or ".", rest))
     if joined == ".." or joined.startswith("../"):
-        return _make(source, node, expression, "outside", joined)
+        return _make(source, chain, last, expression, "outside", joined)
     if in_string and INTERPOLATED not in literal and not literal.startswith(".."):
         # "${./dir}/rest" is a string: only ./dir is copied to the store, and
         # "rest" need not exist unless the string is imported.
-        return _make(source, node, expression, _kind(joined), joined, literal=literal)
-    return _make(source, node, expression, _kind(joined), joined)
+        return _make(source, chain, last, expression, _kind(joined), joined, literal=literal)
+    return _make(source, chain, last, expression, _kind(joined), joined)
 
 
-def _self_expression(data: bytes, name):
-    """From the identifier ``self``/``inputs`` to the largest ``self``-like expression around it."""
-    node = name.parent  # the variable_expression
-    parent = node.parent
-    if parent is not None and parent.type == "select_expression" and parent.child_by_field_name("expression") == node:
-        if nixast.dotted_name(data, parent) in SELF_BASES:
+def _self_expression(data: bytes, chain: _Chain) -> int:
+    """From the identifier ``self``/``inputs`` (last in ``chain``) to the largest ``self``-like expression around it."""
+    node = len(chain.nodes) - 2  # the variable_expression
+    parent = node - 1
+    if parent >= 0 and chain.types[parent] == "select_expression" and chain.is_field(parent, "expression", node):
+        if nixast.dotted_name(data, chain.nodes[parent]) in SELF_BASES:
             return parent
     return node
 
 
-def _self_container(base):
+def _self_container(chain: _Chain, base: int) -> int | None:
     """The ``+`` or string whose leftmost part is this ``self`` expression, if any."""
-    expression = nixast.outer(base)
-    parent = expression.parent
-    if parent is None:
+    expression = chain.outer(base)
+    if expression == 0:
         return None
-    if parent.type == "binary_expression" and parent.child_by_field_name("left") == expression:
+    parent = expression - 1
+    if chain.types[parent] == "binary_expression" and chain.is_field(parent, "left", expression):
         return parent
-    if parent.type == "interpolation" and parent.parent is not None and parent.parent.type in (
-        "string_expression",
-        "indented_string_expression",
-    ):
-        return parent.parent
+    if chain.types[parent] == "interpolation" and parent > 0 and chain.types[parent - 1] in STRINGS:
+        return parent - 1
     return None
 
 
-def _self_ref(source, node) -> PathRef | None:
+def _self_ref(source, chain: _Chain, container: int, base: int) -> PathRef | None:
     """``self + "/x"`` or ``"${self}/x"``: a path from the flake root."""
     data = source.data
-    if node.type == "binary_expression":
+    node = chain.nodes[container]
+    if chain.types[container] == "binary_expression":
         operator = node.child_by_field_name("operator")
         if operator is None or operator.type != "+":
             return None
         left = nixast.unwrap(node.child_by_field_name("left"))
         if nixast.dotted_name(data, left) not in SELF_BASES:
             return None
-        if node.parent is not None and node.parent.type == "binary_expression" and node.parent.child_by_field_name("left") == node:
+        if container > 0 and chain.types[container - 1] == "binary_expression" and chain.is_field(container - 1, "left", container):
             return None  # the outermost `+` chain is handled from its own left operand
-        expression, suffix, _ = _compose(data, left)
+        # `left` is `base`: the left operand is the base with its parentheses climbed.
+        expression, suffix, _ = _compose(data, chain, base)
     else:
         parts = node.named_children
         if not parts or parts[0].type != "interpolation":
@@ -195,48 +391,50 @@ def _self_ref(source, node) -> PathRef | None:
         if nixast.dotted_name(data, inner) not in SELF_BASES:
             return None
         suffix = _string_pieces(data, parts[1:])
-        expression = node
+        expression = container
     if not suffix.startswith("/"):
         return None
     joined = posixpath.normpath(suffix.lstrip("/") or ".")
-    if node.type != "binary_expression" and _kind(joined) == "exact":
-        return _make(source, node, expression, "exact", joined, literal=".")
+    if chain.types[container] != "binary_expression" and _kind(joined) == "exact":
+        return _make(source, chain, container, expression, "exact", joined, literal=".")
     if joined == ".." or joined.startswith("../"):
-        return _make(source, node, expression, "outside", joined)
-    return _make(source, node, expression, _kind(joined), joined)
+        return _make(source, chain, container, expression, "outside", joined)
+    return _make(source, chain, container, expression, _kind(joined), joined)
 
 
 def _kind(joined: str) -> str:
     return "pattern" if INTERPOLATED in joined or UNKNOWN_REST in joined else "exact"
 
 
-def _compose(data: bytes, node):
-    """Follow ``./x + "/y"`` and ``"${./x}/y"`` outwards: the whole expression and the added suffix."""
-    expression = nixast.outer(node)
+def _compose(data: bytes, chain: _Chain, k: int):
+    """Follow ``./x + "/y"`` and ``"${./x}/y"`` outwards from ``nodes[k]``: the whole expression (an index) and the added suffix."""
+    nodes, types = chain.nodes, chain.types
+    expression = chain.outer(k)
     suffix = ""
     in_string = False
-    parent = expression.parent
-    if parent is not None and parent.type == "interpolation":
-        string = parent.parent
-        if string is not None and string.named_children and string.named_children[0] == parent:
-            suffix += _string_pieces(data, string.named_children[1:])
-            expression = nixast.outer(string)
-            in_string = True
-    while True:
-        parent = expression.parent
-        if parent is None or parent.type != "binary_expression" or parent.child_by_field_name("left") != expression:
+    if expression > 0 and types[expression - 1] == "interpolation":
+        interpolation = expression - 1
+        if interpolation > 0:
+            string = nodes[interpolation - 1]
+            if string.named_children and string.named_children[0] == nodes[interpolation]:
+                suffix += _string_pieces(data, string.named_children[1:])
+                expression = chain.outer(interpolation - 1)
+                in_string = True
+    while expression > 0:
+        parent = expression - 1
+        if types[parent] != "binary_expression" or not chain.is_field(parent, "left", expression):
             break
-        operator = parent.child_by_field_name("operator")
+        operator = nodes[parent].child_by_field_name("operator")
         if operator is None or operator.type != "+":
             break
-        right = nixast.unwrap(parent.child_by_field_name("right"))
-        if right is not None and right.type in ("string_expression", "indented_string_expression"):
+        right = nixast.unwrap(nodes[parent].child_by_field_name("right"))
+        if right is not None and right.type in STRINGS:
             suffix += _string_pieces(data, right.named_children)
         elif right is not None and right.type == "path_expression" and nixast.node_text(data, right).startswith("/"):
             suffix += _path_pieces(data, right)  # `self + /x`: Nix appends the absolute path
         else:
             suffix += "/" + UNKNOWN_REST
-        expression = nixast.outer(parent)
+        expression = chain.outer(parent)
     return expression, suffix, in_string
 
 
@@ -248,12 +446,14 @@ def _path_pieces(data: bytes, node) -> str:
     )
 
 
-def _is_suffix_operand(node) -> bool:
-    expression = nixast.outer(node)
-    parent = expression.parent
-    if parent is None or parent.type != "binary_expression" or parent.child_by_field_name("right") != expression:
+def _is_suffix_operand(chain: _Chain, k: int) -> bool:
+    expression = chain.outer(k)
+    if expression == 0:
         return False
-    operator = parent.child_by_field_name("operator")
+    parent = expression - 1
+    if chain.types[parent] != "binary_expression" or not chain.is_field(parent, "right", expression):
+        return False
+    operator = chain.nodes[parent].child_by_field_name("operator")
     return operator is not None and operator.type == "+"
 
 
@@ -280,12 +480,15 @@ def to_glob(target: str) -> str:
     return "/".join(parts)
 
 
-def _make(source, node, expression, kind: str, target: str, literal: str | None = None) -> PathRef:
-    usage, group, anonymous, eager, skip_underscore = _usage(source.data, expression)
-    if _in_documentation(source.data, expression):
+def _make(source, chain: _Chain, k: int, e: int, kind: str, target: str, literal: str | None = None) -> PathRef:
+    """The PathRef of ``nodes[k]`` (a path, or the ``+``/string holding ``self``), written as ``nodes[e]``."""
+    data = source.data
+    usage, group, anonymous, eager, skip_underscore = _usage(data, chain, e)
+    if _in_documentation(data, chain, e):
         usage = "doc"
-    builder, attrpath = _binding_context(source.data, expression)
-    written = nixast.node_text(source.data, expression)
+    builder, attrpath = _binding_context(data, chain, e)
+    expression = chain.nodes[e]
+    written = nixast.node_text(data, expression)
     if len(written) > 120:
         written = written[:117] + "..."
     return PathRef(
@@ -294,7 +497,7 @@ def _make(source, node, expression, kind: str, target: str, literal: str | None 
         kind=kind,
         target=to_glob(target) if kind == "pattern" else target,
         usage=usage,
-        start=node.start_byte if expression.type == "binary_expression" else expression.start_byte,
+        start=chain.nodes[k].start_byte if chain.types[e] == "binary_expression" else expression.start_byte,
         end=expression.end_byte,
         group=group,
         anonymous=anonymous,
@@ -303,20 +506,17 @@ def _make(source, node, expression, kind: str, target: str, literal: str | None 
         builder=builder,
         attrpath=attrpath,
         literal=literal,
-        scope=_enclosing_scope(source.data, expression),
+        scope=_enclosing_scope(data, chain, e),
     )
 
 
-def _enclosing_scope(data: bytes, expression) -> str | None:
+def _enclosing_scope(data: bytes, chain: _Chain, e: int) -> str | None:
+    if not chain.names.may_name_home_manager():
+        return None
     names: list = []
-    node = expression
-    for _ in range(512):
-        parent = node.parent
-        if parent is None:
-            break
-        if parent.type == "binding":
-            names[:0] = nixast.binding_path(data, parent)
-        node = parent
+    for parent in range(e - 1, max(e - 513, -1), -1):  # at most 512 levels up
+        if chain.types[parent] == "binding":
+            names[:0] = chain.binding_path(parent)
     for index in range(len(names) - 1):
         if names[index] == "home-manager" and names[index + 1] in ("users", "sharedModules"):
             return "home-manager"
@@ -326,53 +526,72 @@ def _enclosing_scope(data: bytes, expression) -> str | None:
 DOCUMENTATION_ATTRS = {"example", "defaultText", "description", "literalExpression", "literalExample", "literalMD"}
 
 
-def _in_documentation(data: bytes, expression) -> bool:
+def _in_documentation(data: bytes, chain: _Chain, e: int) -> bool:
     """Inside an option's ``example``/``defaultText`` (or ``literalExpression``): never evaluated."""
-    node = expression
+    nodes, types = chain.nodes, chain.types
+    node = e
     for _ in range(64):
-        parent = node.parent
-        if parent is None:
+        if node == 0:
             return False
-        if parent.type == "binding":
-            names = nixast.binding_path(data, parent)
+        parent = node - 1
+        if types[parent] == "binding":
+            names = chain.binding_path(parent)
             if names and names[-1] in DOCUMENTATION_ATTRS:
                 return True
-        if parent.type == "apply_expression" and parent.child_by_field_name("argument") == node:
-            head, _ = nixast.apply_head(parent)
+        if types[parent] == "apply_expression" and chain.is_field(parent, "argument", node):
+            head, _ = nixast.apply_head(nodes[parent])
             if nixast.call_name(data, head) in DOCUMENTATION_ATTRS:
                 return True
         node = parent
     return False
 
 
-def _binding_context(data: bytes, expression):
+def _binding_context(data: bytes, chain: _Chain, e: int):
     """The builder of the enclosing ``modules`` list, and the nearest binding's full path."""
-    node = nixast.outer(expression)
+    node = chain.outer(e)
     for _ in range(256):
-        parent = node.parent
-        if parent is None:
+        if node == 0:
             return None, ()
-        if parent.type == "binding":
-            names = tuple(nixast.full_attrpath(data, parent))
-            builder = _enclosing_call_name(data, parent) if names and names[-1] in MODULE_LISTS else None
+        parent = node - 1
+        kind = chain.types[parent]
+        if kind == "binding":
+            names = tuple(_full_attrpath(data, chain, parent))
+            builder = _enclosing_call_name(data, chain, parent) if names and names[-1] in MODULE_LISTS else None
             return builder, names
-        if parent.type in ("let_expression", "function_expression", "source_code"):
+        if kind in ("let_expression", "function_expression", "source_code"):
             return None, ()
         node = parent
     return None, ()
 
 
-def _usage(data: bytes, expression):
+def _full_attrpath(data: bytes, chain: _Chain, binding: int, limit: int = 32) -> list[str | None]:
+    """:func:`nixast.full_attrpath` of ``nodes[binding]``, climbing the chain instead of ``Node.parent``."""
+    names = chain.binding_path(binding)
+    node = binding
+    for _ in range(limit):
+        attrset = node - 2  # node's binding_set's parent
+        if attrset < 0 or chain.types[attrset] not in ATTRSETS:
+            break
+        enclosing = chain.outer(attrset) - 1
+        if enclosing < 0 or chain.types[enclosing] != "binding":
+            break
+        names = chain.binding_path(enclosing) + names
+        node = enclosing
+    return names
+
+
+def _usage(data: bytes, chain: _Chain, e: int):
     """(usage, list group, anonymous module import, eager import, skip /_ paths)."""
-    context = nixast.outer(expression)
-    parent = context.parent
-    if parent is not None and parent.type == "apply_expression" and parent.child_by_field_name("argument") == context:
-        head, _args = nixast.apply_head(parent)
+    nodes, types = chain.nodes, chain.types
+    context = chain.outer(e)
+    parent = context - 1  # -1: none
+    if parent >= 0 and types[parent] == "apply_expression" and chain.is_field(parent, "argument", context):
+        head, _args = nixast.apply_head(nodes[parent])
         name = nixast.call_name(data, head)
         if name in ("import", "scopedImport"):
-            application = _outermost_application(parent)
-            group, _ = _module_list_of(data, application)
-            return "import", group, group is not None, _is_eager(application), False
+            application = _outermost_application(chain, parent)
+            group, _ = _module_list_of(data, chain, application)
+            return "import", group, group is not None, _is_eager(chain, application), False
         if name is not None and name.startswith("callPackage"):
             return "callPackage", None, False, False, False
         if name in TREE_LOADERS:
@@ -382,11 +601,11 @@ def _usage(data: bytes, expression):
         if name in READERS:
             return "read", None, False, False, False
         return "value", None, False, False, False
-    group, usage = _module_list_of(data, context)
+    group, usage = _module_list_of(data, chain, context)
     if usage is not None:
         return usage, group, False, False, False
-    if parent is not None and parent.type == "binding":
-        names = nixast.full_attrpath(data, parent)
+    if parent >= 0 and types[parent] == "binding":
+        names = _full_attrpath(data, chain, parent)
         last = names[-1] if names else None
         if last in MODULE_LISTS:
             return MODULE_LISTS[last], None, False, False, False
@@ -395,48 +614,48 @@ def _usage(data: bytes, expression):
         if _is_module_output(names):
             return "modules", None, False, False, False
         if last == "src":
-            function = _enclosing_call_name(data, parent)
+            function = _enclosing_call_name(data, chain, parent)
             if function in TREE_SRC_FUNCTIONS:
                 return "tree", None, False, False, False
             return "src", None, False, False, False
     return "value", None, False, False, False
 
 
-def _outermost_application(node):
-    node = nixast.outer(node)
-    while node.parent is not None and node.parent.type == "apply_expression" and node.parent.child_by_field_name("function") == node:
-        node = nixast.outer(node.parent)
+def _outermost_application(chain: _Chain, k: int) -> int:
+    node = chain.outer(k)
+    while node > 0 and chain.types[node - 1] == "apply_expression" and chain.is_field(node - 1, "function", node):
+        node = chain.outer(node - 1)
     return node
 
 
-def _module_list_of(data: bytes, node):
-    """If ``node`` is an element of an imports/modules list: (group id, usage)."""
-    node = nixast.outer(node)
-    parent = node.parent
-    if parent is None or parent.type != "list_expression":
+def _module_list_of(data: bytes, chain: _Chain, k: int):
+    """If ``nodes[k]`` is an element of an imports/modules list: (group id, usage)."""
+    nodes, types = chain.nodes, chain.types
+    node = chain.outer(k)
+    if node == 0 or types[node - 1] != "list_expression":
         return None, None
-    current = nixast.outer(parent)
+    current = chain.outer(node - 1)
     for _ in range(64):
-        up = current.parent
-        if up is None:
+        if current == 0:
             return None, None
-        if up.type == "binary_expression":
-            operator = up.child_by_field_name("operator")
+        up = current - 1
+        if types[up] == "binary_expression":
+            operator = nodes[up].child_by_field_name("operator")
             if operator is None or operator.type != "++":
                 return None, None
-            current = nixast.outer(up)
+            current = chain.outer(up)
             continue
-        if up.type == "apply_expression" and up.child_by_field_name("argument") == current:
-            head, _ = nixast.apply_head(up)
+        if types[up] == "apply_expression" and chain.is_field(up, "argument", current):
+            head, _ = nixast.apply_head(nodes[up])
             if nixast.call_name(data, head) in LIST_WRAPPERS:
-                current = nixast.outer(_outermost_application(up))
+                current = chain.outer(_outermost_application(chain, up))
                 continue
             return None, None
-        if up.type == "binding":
-            names = nixast.binding_path(data, up)
+        if types[up] == "binding":
+            names = chain.binding_path(up)
             last = names[-1] if names else None
             if last in MODULE_LISTS:
-                return up.start_byte, MODULE_LISTS[last]
+                return nodes[up].start_byte, MODULE_LISTS[last]
         return None, None
     return None, None
 
@@ -456,53 +675,52 @@ def _is_module_output(names: list[str | None]) -> bool:
     return len(names) >= 1 and names[0] in MODULE_OUTPUTS
 
 
-def _enclosing_call_name(data: bytes, binding) -> str | None:
+def _enclosing_call_name(data: bytes, chain: _Chain, binding: int) -> str | None:
     """For a binding inside ``f { … }``: the last name of ``f``."""
-    attrset = binding.parent.parent if binding.parent is not None else None
-    if attrset is None or attrset.type not in ("attrset_expression", "rec_attrset_expression"):
+    attrset = binding - 2  # the binding_set's parent
+    if attrset < 0 or chain.types[attrset] not in ATTRSETS:
         return None
-    context = nixast.outer(attrset)
-    parent = context.parent
-    if parent is not None and parent.type == "apply_expression" and parent.child_by_field_name("argument") == context:
-        head, _ = nixast.apply_head(parent)
+    context = chain.outer(attrset)
+    parent = context - 1
+    if parent >= 0 and chain.types[parent] == "apply_expression" and chain.is_field(parent, "argument", context):
+        head, _ = nixast.apply_head(chain.nodes[parent])
         return nixast.call_name(data, head)
     return None
 
 
-def _is_eager(application) -> bool:
+def _is_eager(chain: _Chain, application: int) -> bool:
     """Is this import evaluated as soon as the file's value is needed?
 
     Inside an attribute set value, a list element or a function other than
     the file's own top-level function, it is lazy: Nix evaluates it only when
     that value is used, so a cycle through it is not necessarily infinite.
     """
+    types = chain.types
     node = application
-    while node.parent is not None:
-        parent = node.parent
-        if parent.type == "list_expression":
+    while node > 0:
+        parent = node - 1
+        if types[parent] == "list_expression":
             return False
-        if parent.type == "binding":
-            binding_set = parent.parent
-            owner = binding_set.parent if binding_set is not None else None
-            if owner is not None and owner.type in ("attrset_expression", "rec_attrset_expression"):
-                return False
-        if parent.type == "function_expression" and parent.child_by_field_name("body") == node:
-            if not _is_top_level_function(parent):
+        if types[parent] == "binding" and parent >= 2 and types[parent - 2] in ATTRSETS:
+            return False  # a binding of a set (its binding_set's parent), not of a `let`
+        if types[parent] == "function_expression" and chain.is_field(parent, "body", node):
+            if not _is_top_level_function(chain, parent):
                 return False
         node = parent
     return True
 
 
-def _is_top_level_function(function) -> bool:
+def _is_top_level_function(chain: _Chain, function: int) -> bool:
+    types = chain.types
     node = function
-    while node.parent is not None:
-        parent = node.parent
-        if parent.type == "source_code":
+    while node > 0:
+        parent = node - 1
+        if types[parent] == "source_code":
             return True
-        if parent.type in nixast.WRAPPERS:
+        if types[parent] in nixast.WRAPPERS:
             node = parent
             continue
-        if parent.type == "function_expression" and parent.child_by_field_name("body") == node:
+        if types[parent] == "function_expression" and chain.is_field(parent, "body", node):
             node = parent
             continue
         return False

@@ -127,6 +127,10 @@ class SourceFile:
             found = self._captures[pattern] = nixast.captures(pattern, self.root_node)
         return found
 
+    def remember_captures(self, pattern: str, found: dict[str, list]) -> None:
+        """Give :meth:`captures` the result of ``pattern`` found another way (the same nodes, cheaper)."""
+        self._captures.setdefault(pattern, found)
+
     @property
     def has_bom(self) -> bool:
         return self.data.startswith(UTF8_BOM)
@@ -229,15 +233,28 @@ class LazySourceFile(SourceFile):
         return self.__dict__.get("_tree") is not None
 
 
+def _real_path(abspath: str, is_link: bool, real_dirs: dict | None) -> str:
+    """``realpath(abspath, strict=True)``; for a file that is not a link, from its directory's real path."""
+    if is_link or real_dirs is None:
+        return os.path.realpath(abspath, strict=True)
+    directory, name = os.path.split(abspath)
+    real = real_dirs.get(directory)
+    if real is None:
+        real = real_dirs[directory] = os.path.realpath(directory, strict=True)
+    return os.path.join(real, name)
+
+
 @lru_cache(maxsize=64)
 def _real_root(root: str) -> str:
     return os.path.realpath(root)
 
 
-def read_source(abspath: str, relpath: str, root: str, max_size: int) -> bytes | Unreadable | Skipped:
+def read_source(abspath: str, relpath: str, root: str, max_size: int, real_dirs: dict | None = None) -> bytes | Unreadable | Skipped:
     """Read a file's bytes, or say why it cannot be analysed.
 
     Never opens anything that is not a regular file inside ``root``.
+    ``real_dirs`` (directory -> its real path), when given, lets one pass over
+    many files resolve each directory once instead of once per file.
     """
     try:
         info = os.lstat(abspath)
@@ -250,7 +267,7 @@ def read_source(abspath: str, relpath: str, root: str, max_size: int) -> bytes |
     # directory (a tracked `dir/x.nix` whose `dir` became a link) just as
     # the file itself may be a link.
     try:
-        target = os.path.realpath(abspath, strict=True)
+        target = _real_path(abspath, is_link, real_dirs)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return Unreadable(relpath, "symlink loop: the link never reaches a file")
