@@ -8,10 +8,13 @@ processes (:func:`jobs_for`); below that everything runs in-process through
 the same per-file function.
 
 This is a small pool of its own rather than ``concurrent.futures`` because
-a worker that dies must not cost the results of other files. Each worker
-reports every file as it finishes it, so when one dies the engine knows the
-file it was on: the rest of its batch goes back in the queue, the suspect is
-retried alone in a fresh worker, and a file that kills a worker twice
+a worker that dies must not cost the results of other files. A worker
+reports its results in a few messages per batch (every
+``FLUSH_SECONDS``, and at the end of the batch: one message per file cost
+the main process more time than the files' results themselves). When a
+worker dies, the files of its batch it had not reported are each retried
+alone in a fresh worker, so the file that killed it is found without
+blaming its neighbours; a file that kills a worker twice on its own
 becomes one FL004 finding. A file that keeps a worker busy longer than the
 per-file limit (``FLAKELINT_FILE_TIMEOUT`` seconds, default 300) has its
 worker killed and becomes an FL004 finding at once (parsing has its own,
@@ -38,6 +41,8 @@ from dataclasses import dataclass, field
 #: shipping results costs more than it saves (measured, bench/RESULTS.md).
 MIN_FILES = 300
 DEFAULT_FILE_TIMEOUT = 300.0
+#: How often a worker reports the results it has (seconds).
+FLUSH_SECONDS = 0.1
 
 
 def cpu_count() -> int:
@@ -107,7 +112,6 @@ class _Worker:
     process: object
     conn: object
     batch: deque = field(default_factory=deque)
-    alone: bool = False
     since: float = 0.0
 
 
@@ -146,7 +150,6 @@ def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost) -> d
             return False
         batch = queue.popleft()
         worker.batch = deque(batch)
-        worker.alone = len(batch) == 1
         worker.since = time.monotonic()
         try:
             worker.conn.send(batch)
@@ -155,7 +158,7 @@ def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost) -> d
         return True
 
     def retire(worker: _Worker, how: str | None) -> None:
-        """A worker is gone: requeue its unfinished files, blame the first of them."""
+        """A worker is gone: retry each file it left unreported alone, or blame the only one."""
         del workers[worker.conn]
         try:
             worker.conn.close()
@@ -167,19 +170,23 @@ def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost) -> d
         process.join(5)
         if not worker.batch:
             return
-        suspect_path, suspect_data = worker.batch.popleft()
-        if worker.batch:
-            queue.appendleft(list(worker.batch))
+        if len(worker.batch) > 1:
+            # Any unreported file may be the one it died or hung on (results
+            # of the others may have been waiting to be sent): each is retried alone.
+            queue.extendleft([item] for item in reversed(worker.batch))
+            return
         if how == "hung":
+            suspect_path, _data = worker.batch.popleft()
             results[suspect_path] = lost(suspect_path, f"its analysis took longer than {limit:g} seconds")
             return
+        suspect_path, suspect_data = worker.batch.popleft()
         deaths[suspect_path] = deaths.get(suspect_path, 0) + 1
-        if worker.alone and deaths[suspect_path] >= 2:
+        if deaths[suspect_path] >= 2:
             code = process.exitcode
             why = f"killed by signal {-code}" if isinstance(code, int) and code < 0 else f"exit status {code}"
             results[suspect_path] = lost(suspect_path, f"the process analysing it died twice ({why})")
         else:
-            queue.appendleft([(suspect_path, suspect_data)])  # retried alone
+            queue.appendleft([(suspect_path, suspect_data)])  # retried alone once more
 
     try:
         for _ in range(min(jobs, len(queue))):
@@ -192,16 +199,17 @@ def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost) -> d
             for conn in ready:
                 worker = workers[conn]
                 try:
-                    path, result = conn.recv()
+                    reported = conn.recv()
                 except (EOFError, OSError):
                     retire(worker, "died")
                     if queue:
                         start()
                         assign(list(workers.values())[-1])
                     continue
-                results[path] = lost(path, f"its analysis failed: {result.reason}") if isinstance(result, Failed) else result
-                if worker.batch and worker.batch[0][0] == path:
-                    worker.batch.popleft()
+                for path, result in reported:
+                    results[path] = lost(path, f"its analysis failed: {result.reason}") if isinstance(result, Failed) else result
+                    if worker.batch and worker.batch[0][0] == path:
+                        worker.batch.popleft()
                 worker.since = now
                 if not worker.batch and not assign(worker):
                     try:
@@ -245,7 +253,9 @@ def _worker_main(conn, function, context, inherited=()) -> None:
             return
         if batch is None:
             return
-        for path, data in batch:
+        done: list = []
+        last = time.monotonic()
+        for position, (path, data) in enumerate(batch, 1):
             if kill_on is not None and path == kill_on and _test_may_kill():
                 os.kill(os.getpid(), signal.SIGKILL)
             if hang_on is not None and path == hang_on:
@@ -254,10 +264,15 @@ def _worker_main(conn, function, context, inherited=()) -> None:
                 result = function(context, path, data)
             except Exception as exc:  # noqa: BLE001 - reported as FL004 by the main process
                 result = Failed(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
-            try:
-                conn.send((path, result))
-            except OSError:
-                return  # the main process is gone: nobody wants the rest
+            done.append((path, result))
+            now = time.monotonic()
+            if now - last >= FLUSH_SECONDS or position == len(batch):
+                try:
+                    conn.send(done)
+                except OSError:
+                    return  # the main process is gone: nobody wants the rest
+                done = []
+                last = now
 
 
 def _test_may_kill() -> bool:
