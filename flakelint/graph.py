@@ -184,7 +184,7 @@ _EXTRA_ROOT_REF = PathRef(source="", written="", kind="exact", target="", usage=
 
 
 def build_graph(repo) -> ImportGraph:
-    index = FileIndex(repo.files)
+    index = repo.file_index
     refs: dict[str, list[PathRef]] = {}
     facts: dict[str, FileFacts] = {}
     known = getattr(repo, "file_facts", {})
@@ -268,10 +268,14 @@ AUTOWIRING_MARKERS = (
 )
 
 
+_AUTOWIRING_BYTES = tuple(marker.encode() for marker in AUTOWIRING_MARKERS)
+
+
 def detect_autowiring(source) -> str | None:
     from flakelint import nixast
 
-    if not any(marker.encode() in source.data for marker in AUTOWIRING_MARKERS):
+    data = source.data
+    if not any(marker in data for marker in _AUTOWIRING_BYTES):
         return None
     found = nixast.captures("(variable_expression) @name (select_expression) @name", source.root_node)
     for node in found.get("name", []):

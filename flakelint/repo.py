@@ -62,6 +62,15 @@ class Repo:
             self._cache["lock"] = read_lock(self.root) if self.flake.has_flake_nix else None
         return self._cache["lock"]
 
+    @property
+    def file_index(self):
+        """The listing as a :class:`flakelint.graph.FileIndex` (built once; the graph and several rules ask it)."""
+        if "file_index" not in self._cache:
+            from flakelint.graph import FileIndex
+
+            self._cache["file_index"] = FileIndex(self.files)
+        return self._cache["file_index"]
+
     _path_checker: object = field(default=None, repr=False)
 
     @property
@@ -69,7 +78,7 @@ class Repo:
         if self._path_checker is None:
             from flakelint.graph import PathChecker
 
-            self._path_checker = PathChecker(self)
+            self._path_checker = PathChecker(self, self.file_index)
         return self._path_checker
 
     @property

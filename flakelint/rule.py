@@ -76,7 +76,12 @@ class Rule:
 
     @classmethod
     def doc(cls) -> RuleDoc:
-        return parse_docstring(inspect.getdoc(cls) or "")
+        # Parsed once per class: SARIF's rule descriptors and the docs ask often.
+        parsed = cls.__dict__.get("_parsed_doc")
+        if parsed is None:
+            parsed = parse_docstring(inspect.getdoc(cls) or "")
+            cls._parsed_doc = parsed
+        return parsed
 
     @classmethod
     def summary(cls) -> str:

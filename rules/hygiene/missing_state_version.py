@@ -242,7 +242,7 @@ class MissingStateVersion(RepoRule):
         model = graph.model
         if model is None or graph.autowired:
             return
-        index = FileIndex(repo.files)
+        index = repo.file_index
         scans: dict = {}  # unit key -> home-manager definitions (or Unknown)
         users: dict = {}  # (file, binding start, user) -> [source, binding node, hosts, files checked]
         missing: dict = {}  # (file, call start, kind) -> [source, call node, names, files checked]
@@ -420,14 +420,34 @@ def _walk(repo, index: FileIndex, roots: list, side: str, stop: bool):
         units[key] = _Unit(key, source, node, item[0] == "file")
         if len(units) > MAX_FILES:
             raise Unknown("closure too large")
-        if sets_state_version(source.data, node, side):
+        settles, links = _unit_facts(repo, key, source, node, refs, index, side)
+        if settles:
             sets = True
             if stop:
                 break
-        check_imports(source.data, node)
-        for target, ref in _follow(refs, index, side, source.path):
-            queue.append((key, ("file", target), _strong_edge(source, node, ref)))
+        if isinstance(links, Unknown):
+            raise links
+        queue.extend((key, ("file", target), strong) for target, strong in links)
     return sets, list(units.values()), edges
+
+
+def _unit_facts(repo, key, source, node, refs, index: FileIndex, side: str) -> tuple[bool, list | Unknown]:
+    """(does the unit set ``<side>.stateVersion``, its (target, strong) links or why they cannot be followed).
+
+    Memoised per repository: forty hosts importing the same shared modules
+    look into each of them once, not forty times.
+    """
+    memo = repo._cache.setdefault("FL502-units", {})
+    found = memo.get((key, side))
+    if found is None:
+        settles = sets_state_version(source.data, node, side)
+        try:
+            check_imports(source.data, node)
+            links = [(target, _strong_edge(source, node, ref)) for target, ref in _follow(refs, index, side, source.path)]
+        except Unknown as exc:
+            links = exc
+        found = memo[(key, side)] = (settles, links)
+    return found
 
 
 def _strong_edge(source, unit_node, ref) -> bool:

@@ -148,6 +148,12 @@ def evaluated_files(repo) -> list[str]:
     an unknown function, which the import graph adds only so that nothing
     looks orphaned.
     """
+    if "evaluated_files" not in repo._cache:
+        repo._cache["evaluated_files"] = _evaluated_files(repo)
+    return list(repo._cache["evaluated_files"])
+
+
+def _evaluated_files(repo) -> list[str]:
     if "flake.nix" not in repo.sources:
         return []
     from flakelint.facts import MODULE_USAGES

@@ -256,14 +256,21 @@ class _Analysis:
 
     # -- per file
 
+    def _tokens(self, path: str) -> tuple[bytes, ...]:
+        """The names ``_scan`` looks for in a file, encoded (memoised: the aliases rarely change)."""
+        names = frozenset(self.declared | set(self.aliases) | self.receivers.get(path, set()) | {"self"})
+        memo = self.__dict__.setdefault("_encoded", {})
+        if names not in memo:
+            memo[names] = tuple(name.encode() for name in names if name)
+        return memo[names]
+
     def _scan(self, path: str) -> None:
         source = self.repo.sources[path]
         data = source.data
         # Everything below looks for input names, the aliases of the inputs
         # set, or `self`, as they are written: a file that contains none of
         # them as text has nothing to contribute (and most modules do not).
-        tokens = self.declared | set(self.aliases) | self.receivers.get(path, set()) | {"self"}
-        if not any(token.encode() in data for token in tokens if token):
+        if not any(token in data for token in self._tokens(path)):
             return
         excluded: list[tuple[int, int]] = []
         if path == "flake.nix":

@@ -98,10 +98,10 @@ class MisplacedHardwareConfig(RepoRule):
                         hint=f"copy the file into the host's directory and import `./{name}`",
                     )
         users: dict[str, list[str]] = {}
+        hardware = {path for path in repo.files if path.rsplit("/", 1)[-1] == name}
         for configuration, closure in host_closures(repo, kinds=("nixos",)):
-            for file in closure.files:
-                if file.rsplit("/", 1)[-1] == name:
-                    users.setdefault(file, {})[(configuration.file, configuration.start)] = configuration.name
+            for file in closure.files & hardware:
+                users.setdefault(file, {})[(configuration.file, configuration.start)] = configuration.name
         for path, systems in sorted(users.items()):
             hosts = list(systems.values())  # one system bound to several names counts once
             if len(set(hosts)) > 1 and path not in reported:

@@ -5,6 +5,7 @@ from flakelint.diagnostic import Severity
 from flakelint.graph import HOME, NIXOS
 from flakelint.modules import option_definitions
 from flakelint.rule import RepoRule
+from flakelint.wiring import Reachability
 
 #: Calls that make a setting conditional: then it is not known to apply.
 CONDITIONAL = {"mkIf", "optionalAttrs", "mkDefault", "mkOverride", "optional", "optionals"}
@@ -55,18 +56,6 @@ def module_edges(graph):
         elif edge.kind in ("imports", "modules") or (edge.kind == "import" and ref.anonymous):
             same.setdefault(edge.source, []).append(edge.target)
     return same, into_home
-
-
-def closure(starts, same) -> set[str]:
-    seen = set(starts)
-    queue = list(starts)
-    while queue:
-        current = queue.pop()
-        for target in same.get(current, []):
-            if target not in seen:
-                seen.add(target)
-                queue.append(target)
-    return seen
 
 
 class OverlaysIgnoredByGlobalPkgs(RepoRule):
@@ -163,23 +152,26 @@ class OverlaysIgnoredByGlobalPkgs(RepoRule):
         if model is None:
             return
         same, into_home = module_edges(graph)
+        reach = Reachability(same)
         nixos = [c for c in model.configurations if c.kind == "nixos"]
         standalone: set[str] = set()
         for configuration in model.configurations:
             if configuration.kind == HOME:
-                standalone |= closure(self._entries(configuration, graph), same)
+                standalone |= set(reach.reached(self._entries(configuration, graph)))
+        # Few files mention useGlobalPkgs at all: test each once, not once per configuration.
+        global_pkgs = {path for path in repo.sources if sets_global_pkgs(repo.sources[path])}
         incoming: dict[str, set[str]] = {}
         for edge in graph.edges:
             incoming.setdefault(edge.target, set()).add(edge.source)
         reported: set[tuple[str, int]] = set()
         for configuration in nixos:
-            system_files = closure(self._entries(configuration, graph), same)
+            system_files = set(reach.reached(self._entries(configuration, graph)))
             if len(nixos) == 1:
                 system_files.add("flake.nix")
-            if not any(path in repo.sources and sets_global_pkgs(repo.sources[path]) for path in system_files):
+            if system_files.isdisjoint(global_pkgs):
                 continue
             home_roots = [t for path in system_files for t in into_home.get(path, []) if path != "flake.nix" or len(nixos) == 1]
-            home_files = closure(home_roots, same)
+            home_files = reach.reached(home_roots)
             allowed = system_files | home_files
             for path in sorted(home_files):
                 source = repo.sources.get(path)
