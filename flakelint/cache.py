@@ -144,7 +144,7 @@ def store(root: str, key: str, diagnostics: list[Diagnostic], analysed: int, tem
     }
     directory = cache_dir()
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".entry-", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(entry, stream)
@@ -182,3 +182,86 @@ def _diagnostic(item: dict) -> Diagnostic:
         level=Severity(item["level"]) if item.get("level") is not None else None,
         redact=tuple(tuple(pair) for pair in item.get("redact", [])),
     )
+
+
+# ---------------------------------------------------------------- per-file outcomes
+#
+# When a flake's entry misses (a file was edited), the per-file stage still
+# need not run on every file: the outcome of one file (its file rules'
+# findings, path facts, rule summaries, suppressions) depends only on its
+# path, its bytes, the settings and flakelint's code. The outcomes of a
+# flake's files are kept in one pack per flake, next to its entry, so that
+# a run after editing one file parses and analyses that one file; the
+# repository rules then run as usual on the combined outcomes.
+#
+# The pack is a pickle (outcomes hold dataclasses of many kinds). Loading a
+# pickle runs code named in it, so a pack is read only when it and its
+# directory belong to the current user and nobody else may write them; the
+# directory is created private (0700) and the pack written 0600.
+
+FILES_FORMAT = 1
+
+
+def files_context(settings) -> str:
+    """What every per-file outcome of a pack depends on besides the file itself."""
+    digest = hashlib.sha256()
+    for part in (FILES_FORMAT, code_fingerprint(), settings_fingerprint(settings)):
+        digest.update(str(part).encode("utf-8", "surrogateescape") + b"\0")
+    return digest.hexdigest()
+
+
+def content_digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def _pack_path(root: str) -> Path:
+    return cache_dir() / (hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".files.pickle")
+
+
+def _private(info: os.stat_result) -> bool:
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def load_outcomes(root: str, context: str) -> dict[str, tuple[bytes, object]]:
+    """{path: (content digest, outcome)} from the flake's pack, when its context matches; else {}."""
+    import pickle
+    import stat
+
+    path = _pack_path(root)
+    try:
+        if not _private(os.stat(path.parent)):
+            return {}
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return {}
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or not _private(info):
+                return {}
+            pack = pickle.load(handle)
+    except Exception:  # noqa: BLE001 - a torn or foreign pack is a miss, never an error
+        return {}
+    if not isinstance(pack, dict) or pack.get("context") != context or not isinstance(pack.get("files"), dict):
+        return {}
+    return pack["files"]
+
+
+def store_outcomes(root: str, context: str, files: dict[str, tuple[bytes, object]]) -> None:
+    """Write the flake's pack atomically; a failure to write is not an error."""
+    import pickle
+
+    directory = cache_dir()
+    temporary = None
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".files-", suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump({"context": context, "files": files}, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, _pack_path(root))
+    except Exception:  # noqa: BLE001 - no pack, same results: never an error
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass

@@ -168,8 +168,9 @@ def declared_templates(repo: Repo) -> set[str]:
 def read_contents(flake: Flake, settings: Settings) -> dict[str, bytes | Unreadable | None]:
     """The bytes of every ``.nix`` file of a flake, or why it cannot be read (None: skipped on purpose)."""
     contents: dict[str, bytes | Unreadable | None] = {}
+    real_dirs: dict[str, str] = {}
     for relpath in nix_candidates(flake.files):
-        data = read_source(os.path.join(flake.root, relpath), relpath, flake.root, settings.max_file_size)
+        data = read_source(os.path.join(flake.root, relpath), relpath, flake.root, settings.max_file_size, real_dirs)
         if isinstance(data, bytes):
             problem = check_text(data, relpath)
             contents[relpath] = problem if problem is not None else data
@@ -404,15 +405,17 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
     contents = read_contents(flake, settings)
     repo = Repo(flake=flake, settings=settings, now=now, sources=LazySources(flake.root, contents))
     repo.unreadable.update(path for path, c in contents.items() if not isinstance(c, bytes))
-    key = entry = None
+    key = entry = pack = None
     if use_cache and _cache_outside(flake.root):
         from flakelint import cache
 
         key = cache.flake_key(flake, settings, contents, _lock_bytes(flake, settings), repo.git_toplevel)
         entry = cache.load(flake.root, key)
+        if entry is None:
+            pack = OutcomePack(flake.root, settings)
     if entry is None:
         raw = [unreadable_diagnostic(c) for c in contents.values() if isinstance(c, Unreadable)]
-        analysed = _run_rules(steady, repo, raw, jobs)
+        analysed = _run_rules(steady, repo, raw, jobs, pack)
         templates, nested_refs = declared_templates(repo), references_into_nested(repo)
         if key is not None:
             cache.store(flake.root, key, raw, analysed, sorted(templates), nested_refs)
@@ -433,7 +436,39 @@ def _cache_outside(root: str) -> bool:
     return not (directory == real_root or directory.startswith(real_root.rstrip(os.sep) + os.sep))
 
 
-def _run_rules(rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None) -> int:
+class OutcomePack:
+    """The per-file outcomes of a flake's last cached run, reused for files whose bytes did not change."""
+
+    def __init__(self, root: str, settings: Settings):
+        from flakelint import cache
+
+        self.root = root
+        self.context = cache.files_context(settings)
+        self.previous = cache.load_outcomes(root, self.context)
+
+    def reusable(self, sources: LazySources, paths: list[str]) -> dict[str, FileOutcome]:
+        from flakelint.cache import content_digest
+
+        found = {}
+        for path in paths:
+            known = self.previous.get(path)
+            if known is not None and known[0] == content_digest(sources.data(path)) and isinstance(known[1], FileOutcome):
+                found[path] = known[1]
+        return found
+
+    def store(self, sources: LazySources, outcomes: dict[str, FileOutcome]) -> None:
+        """Keep the outcomes worth reusing: not a parse timeout or a lost worker, which depend on load."""
+        from flakelint import cache
+
+        files = {
+            path: (cache.content_digest(sources.data(path)), outcome)
+            for path, outcome in outcomes.items()
+            if outcome.problem is None and outcome.lost is None and sources.data(path) is not None
+        }
+        cache.store_outcomes(self.root, self.context, files)
+
+
+def _run_rules(rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None, pack: OutcomePack | None = None) -> int:
     """The per-file stage on every file, then repo rules; the count of files analysed.
 
     The per-file stage (parse, file rules, suppressions, path facts, repo
@@ -452,7 +487,13 @@ def _run_rules(rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None
         facts=any(isinstance(rule, RepoRule) for rule in rules),
     )
     paths = sorted(sources)
-    outcomes = _map_stage(context, sources, paths, jobs)
+    reused = pack.reusable(sources, paths) if pack is not None else {}
+    outcomes = _map_stage(context, sources, [p for p in paths if p not in reused], jobs)
+    for path, outcome in reused.items():
+        sources.adopt(path, None, outcome.has_error)  # its tree only if a repository rule asks
+    outcomes.update(reused)
+    if pack is not None:
+        pack.store(sources, outcomes)
     problems = []
     for path in paths:
         outcome = outcomes[path]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 
@@ -123,7 +124,10 @@ def test_a_new_flakelint_invalidates(repo, monkeypatch):
     key_before = _key(repo)
     cache.code_fingerprint.cache_clear()
     monkeypatch.setattr(cache, "__version__", "99.0.0")
-    assert _key(repo) != key_before
+    try:
+        assert _key(repo) != key_before
+    finally:
+        cache.code_fingerprint.cache_clear()  # the next test's flakelint is the real one again
 
 
 def _key(repo):
@@ -139,7 +143,7 @@ def _key(repo):
 def test_no_cache_neither_reads_nor_writes(repo):
     result = subprocess.run([sys.executable, "-m", "flakelint", "--no-cache", "--now", str(int(NOW)), str(repo)], capture_output=True, text=True)
     assert result.returncode == 1
-    assert entries() == []
+    assert entries() == [] and packs() == []
 
 
 def test_a_corrupt_entry_is_a_miss(repo):
@@ -158,6 +162,9 @@ def test_concurrent_runs_leave_a_valid_entry_and_the_repo_untouched(repo):
     assert all(process.returncode == 1 for process in processes)
     for name in entries():
         json.loads((cache.cache_dir() / name).read_text())
+    for name in packs():
+        with open(cache.cache_dir() / name, "rb") as handle:
+            assert len(pickle.load(handle)["files"]) == 4  # whole, not torn
     assert not any(name.endswith(".tmp") for name in os.listdir(cache.cache_dir()))
     after = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert before == after
@@ -168,3 +175,84 @@ def test_no_cache_inside_the_linted_repository(repo, monkeypatch):
     first = run(repo)
     assert not (repo / ".cache").exists()
     assert findings(run(repo)) == findings(first)
+
+
+# ---------------------------------------------------------------- per-file outcomes
+
+
+def packs():
+    return sorted(p for p in os.listdir(cache.cache_dir()) if p.endswith(".files.pickle"))
+
+
+@pytest.fixture
+def analysed(monkeypatch):
+    """The files the per-file stage really analyses (in-process: --jobs 1)."""
+    import flakelint.engine as engine
+
+    seen: list[str] = []
+    original = engine._analyse_file
+    monkeypatch.setattr(engine, "_analyse_file", lambda context, path, data: seen.append(path) or original(context, path, data))
+    monkeypatch.setenv("FLAKELINT_JOBS", "1")
+    return seen
+
+
+def test_after_editing_one_file_only_that_file_is_analysed_again(repo, analysed):
+    run(repo)
+    assert packs(), "a cached run keeps its per-file outcomes"
+    assert sorted(analysed) == ["box.nix", "common.nix", "flake.nix", "old.nix"]
+    analysed.clear()
+    (repo / "old.nix").write_text("{ ... }: { x = 1; }\n")
+    warm = run(repo)
+    assert analysed == ["old.nix"]
+    assert findings(warm) == findings(lint([str(repo)], now=NOW))
+    assert "FL001" not in {d.code for d in warm.diagnostics}
+    analysed.clear()
+    # A file whose facts changed what other files mean: the repository rules still see it.
+    (repo / "box.nix").write_text("{ ... }: {\n  imports = [ ./common.nix ./old.nix ];\n}\n")
+    warm = run(repo)
+    assert analysed == ["box.nix"]
+    assert findings(warm) == findings(lint([str(repo)], now=NOW))
+    assert "FL201" not in {d.code for d in warm.diagnostics if d.path.endswith("old.nix")}
+
+
+def test_a_config_change_analyses_every_file_again(repo, analysed):
+    run(repo)
+    analysed.clear()
+    (repo / "flakelint.toml").write_text('per-file-ignores = { "old.nix" = ["FL001"] }\n')
+    warm = run(repo)
+    assert sorted(analysed) == ["box.nix", "common.nix", "flake.nix", "old.nix"]
+    assert findings(warm) == findings(lint([str(repo)], now=NOW))
+
+
+def test_a_new_flakelint_analyses_every_file_again(repo, analysed, monkeypatch):
+    run(repo)
+    analysed.clear()
+    (repo / "old.nix").write_text("{ ... }: { x = 2; }\n")  # so that the flake's entry misses too
+    cache.code_fingerprint.cache_clear()
+    monkeypatch.setattr(cache, "__version__", "99.1.0")
+    try:
+        warm = run(repo)
+    finally:
+        cache.code_fingerprint.cache_clear()
+    assert sorted(analysed) == ["box.nix", "common.nix", "flake.nix", "old.nix"]
+    assert findings(warm) == findings(lint([str(repo)], now=NOW))
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "writable-by-others", "symlink"])
+def test_a_pack_that_cannot_be_trusted_is_not_read(repo, analysed, damage):
+    run(repo)
+    (pack,) = packs()
+    path = cache.cache_dir() / pack
+    if damage == "corrupt":
+        path.write_bytes(b"\x80\x05not a pickle")
+    elif damage == "writable-by-others":
+        os.chmod(path, 0o666)
+    else:
+        target = path.with_name("elsewhere.bin")
+        path.rename(target)
+        path.symlink_to(target)
+    analysed.clear()
+    (repo / "old.nix").write_text("{ ... }: { x = 3; }\n")
+    warm = run(repo)
+    assert sorted(analysed) == ["box.nix", "common.nix", "flake.nix", "old.nix"]
+    assert findings(warm) == findings(lint([str(repo)], now=NOW))
