@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from typing import Any
 
 PLACEHOLDER = re.compile(r"\{(host|user|arch)\}")
@@ -417,7 +418,16 @@ def _framework_prefix(preset: str, flake_text: bytes) -> str | None:
 
 
 def detect(files: list[str], flake_text: bytes | None) -> Choice:
-    """The preset a repository visibly follows, or no layout at all."""
+    """The preset a repository visibly follows, or no layout at all.
+
+    Remembered for the last few listings: a run asks once for the rules and
+    once for the report header.
+    """
+    return _detect(tuple(files), flake_text)
+
+
+@lru_cache(maxsize=8)
+def _detect(files: tuple[str, ...], flake_text: bytes | None) -> Choice:
     framework, reason = framework_of(flake_text or b"")
     if framework is None:
         return Choice(None, reason)

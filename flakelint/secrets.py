@@ -31,6 +31,13 @@ USER_OPTIONS = {
 SECRET_SUFFIXES = ("password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "authkey", "auth_key")
 #: Lower-cased whole names that hold a secret although no suffix says so.
 SECRET_NAMES = {"psk", "presharedkey", "preshared_key", "privatekey", "private_key", "private-key", "secretkey", "secret_key", "secret-key"}
+#: A piece of every name :func:`could_be_secret_name` accepts, lower-cased: a
+#: file with none of them in its text binds no secret (``key`` alone would let
+#: every keyboard and keybinding module through).
+SECRET_NAME_PARTS = (
+    b"passw", b"secret", b"token", b"apikey", b"api_key", b"api-key", b"authkey", b"auth_key",
+    b"psk", b"presharedkey", b"preshared_key", b"privatekey", b"private_key", b"private-key",
+)
 #: Option-path roots that hold secret *references*, not secrets.
 SECRET_MANAGERS = {"sops", "age", "agenix", "vault-secrets", "clan"}
 #: Values that are words or settings, not secrets (``requirePassword = "yes"``).
@@ -122,6 +129,20 @@ def secret_kind(path: list[str | None]) -> str | None:
     return None
 
 
+def could_be_secret_name(name: str) -> bool:
+    """Can :func:`secret_kind` of a path ending in ``name`` be anything but None?
+
+    The part of :func:`secret_kind` that depends on the last name alone (the
+    rest can only turn a match into None).
+    """
+    if name in USER_OPTIONS:
+        return True
+    lowered = name.lower()
+    if lowered.endswith(("file", "path", "command", "cmd")):
+        return False
+    return lowered.endswith("hashedpassword") or lowered in SECRET_NAMES or lowered.endswith(SECRET_SUFFIXES)
+
+
 def _under_users(path: list[str | None]) -> bool:
     # users.users.<u>.password, users.users.<u>.password written inside
     # `users.users = { … }`, or `users.<u>.password` cut short by a computed name.
@@ -173,13 +194,20 @@ def documents_an_option(data: bytes, node) -> bool:
 def literal_secrets(source) -> list[SecretLiteral]:
     """Secret literals bound to secret-named attributes in one ``.nix`` file."""
     data = source.data
-    if not any(token in data.lower() for token in (b"pass", b"secret", b"token", b"key", b"psk")):
+    lowered = data.lower()
+    if not any(token in lowered for token in SECRET_NAME_PARTS):
         return []
     if b"testScript" in data:
         return []  # a NixOS VM test: its machines' credentials are throwaway by design
     found: list[SecretLiteral] = []
     for binding in nixast.captures("(binding) @b", source.root_node).get("b", []):
         if binding.has_error:
+            continue
+        # The binding's own last name decides most of secret_kind: test it
+        # before climbing to the full attribute path (each parent step costs
+        # the node's depth in tree-sitter).
+        local = nixast.binding_path(data, binding)
+        if not local or local[-1] is None or not could_be_secret_name(local[-1]):
             continue
         container = binding.parent.parent if binding.parent is not None else None
         if container is None or container.type not in ("attrset_expression", "rec_attrset_expression"):

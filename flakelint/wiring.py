@@ -26,6 +26,30 @@ class Closure:
     files: frozenset[str]
     complete: bool
 
+    def touches(self, directory: str) -> bool:
+        """Does the closure hold a file under ``directory`` (``any(is_under(f, directory) for f in files)``)?"""
+        if directory in (".", ""):
+            return bool(self.files)
+        return directory.rstrip("/") in self._directories()
+
+    def _directories(self) -> frozenset[str]:
+        # Every directory above a file of the closure, worked out once (a
+        # closure is asked about many host and home directories).
+        found = self.__dict__.get("_dirs")
+        if found is None:
+            dirs = set()
+            for path in self.files:
+                end = path.rfind("/")
+                while end > 0:
+                    directory = path[:end]
+                    if directory in dirs:
+                        break
+                    dirs.add(directory)
+                    end = path.rfind("/", 0, end)
+            found = frozenset(dirs)
+            object.__setattr__(self, "_dirs", found)
+        return found
+
 
 def layout_of(repo):
     """The layout the rules check against (None: no known layout, or a template)."""

@@ -149,3 +149,15 @@ def test_a_secret_stays_masked_in_other_rules_findings_on_its_line(repo_factory)
         )
         assert result.returncode == 1, result.stderr
         assert "FL202" in result.stdout and secret not in result.stdout, fmt
+
+
+def test_every_secret_name_contains_a_prefilter_part():
+    # literal_secrets skips a file whose text holds none of SECRET_NAME_PARTS:
+    # every name the rule can report must contain one of them.
+    from flakelint.secrets import SECRET_NAME_PARTS, SECRET_NAMES, SECRET_SUFFIXES, USER_OPTIONS, could_be_secret_name
+
+    names = [*SECRET_NAMES, *SECRET_SUFFIXES, *USER_OPTIONS, "hashedPassword", "myApiToken", "presharedKey"]
+    for name in names:
+        assert could_be_secret_name(name)
+        assert any(part.decode() in name.lower() for part in SECRET_NAME_PARTS), name
+    assert not could_be_secret_name("keyboard") and not could_be_secret_name("passwordFile")

@@ -1,7 +1,7 @@
 from flakelint.diagnostic import Severity
 from flakelint.graph import resolve
 from flakelint.rule import RepoRule
-from flakelint.wiring import closure_of, configuration_closure, index_of, is_under, layout_of
+from flakelint.wiring import closure_of, configuration_closure, index_of, layout_of
 
 
 class HomeWithoutDirectory(RepoRule):
@@ -105,7 +105,7 @@ class HomeWithoutDirectory(RepoRule):
             if not user or expected is None:
                 continue
             closure = configuration_closure(repo, configuration)
-            if not closure.complete or any(is_under(path, expected) for path in closure.files):
+            if not closure.complete or closure.touches(expected):
                 continue
             source = repo.sources.get(configuration.file)
             if source is None:
@@ -135,7 +135,7 @@ class HomeWithoutDirectory(RepoRule):
             if not targets:
                 continue  # a missing path is FL202's business
             closure = closure_of(repo, targets)
-            if not closure.complete or any(is_under(p, expected) for p in closure.files):
+            if not closure.complete or closure.touches(expected):
                 continue
             first = refs[0]
             yield self.at_ref(

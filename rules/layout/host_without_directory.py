@@ -1,6 +1,6 @@
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
-from flakelint.wiring import configuration_closure, is_under, layout_of
+from flakelint.wiring import configuration_closure, layout_of
 
 
 class HostWithoutDirectory(RepoRule):
@@ -105,7 +105,7 @@ class HostWithoutDirectory(RepoRule):
             closure = configuration_closure(repo, configuration)
             if not closure.complete:
                 continue
-            if any(is_under(path, expected) for path in closure.files):
+            if closure.touches(expected):
                 continue
             source = repo.sources.get(configuration.file)
             if source is None:
@@ -132,6 +132,6 @@ def _matches_any(layout, names, configuration, repo) -> bool:
     closure = configuration_closure(repo, configuration)
     for name in names:
         expected = _expected(layout, name)
-        if expected is not None and any(is_under(path, expected) for path in closure.files):
+        if expected is not None and closure.touches(expected):
             return True
     return False
