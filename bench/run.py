@@ -2,6 +2,7 @@
 
     python bench/run.py                 # 4,000-file repo, 5 runs each
     python bench/run.py --files 1000 2000 4000 8000 --runs 3   # scaling
+    python bench/run.py --files --repo ~/src/nix-config         # existing repositories
 
 For each repository size it generates a seed-layout flake (bench/generate.py,
 deterministic), then measures, each as the median of ``--runs`` runs in fresh
@@ -28,6 +29,7 @@ to compare. Nothing is asserted: this script measures, it does not test.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import resource
@@ -89,20 +91,30 @@ def flakelint_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "flakelint", *args]
 
 
-def measure(files: int, runs: int, workdir: Path) -> dict:
-    repo = workdir / f"repo-{files}"
+def measure(files: int, runs: int, workdir: Path, existing: Path | None = None) -> dict:
+    """The figures for a generated repository of ``files`` files, or for an ``existing`` one (not edited)."""
+    repo = existing or workdir / f"repo-{files}"
     if not repo.exists():
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(repo), "--files", str(files), "--git"], check=True, stdout=subprocess.DEVNULL)
-    sarif = workdir / f"out-{files}.sarif"
+    if existing is not None:
+        files = sum(1 for _ in _nix_files(repo))
+    sarif = workdir / f"out-{repo.name}.sarif"
     parse_only = median_of(runs, [sys.executable, "-c", PARSE_ONLY, str(repo)])
     cold_command = flakelint_command("--no-cache", "--now", NOW, "--output-format", "sarif", "--output-file", str(sarif), str(repo))
     cold = median_of(runs, cold_command)
     warm_command = flakelint_command("--now", NOW, "--output-format", "sarif", "--output-file", str(sarif), str(repo))
     timed(warm_command)  # fill the cache (when there is one)
     warm = median_of(runs, warm_command)
-    edit = median_of_edits(runs, repo, warm_command)
+    edit = median_of_edits(runs, repo, warm_command) if existing is None else float("nan")
     rss = peak_rss_kib(cold_command)
-    return {"files": files, "parse_only": parse_only, "cold": cold, "warm": warm, "edit": edit, "rss_mib": rss / 1024}
+    name = repo.name if existing is not None else ""
+    return {"files": files, "name": name, "parse_only": parse_only, "cold": cold, "warm": warm, "edit": edit, "rss_mib": rss / 1024}
+
+
+def _nix_files(repo: Path):
+    for directory, dirs, names in os.walk(repo):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        yield from (name for name in names if name.endswith(".nix"))
 
 
 def median_of_edits(runs: int, repo: Path, command: list[str]) -> float:
@@ -122,8 +134,9 @@ def median_of_edits(runs: int, repo: Path, command: list[str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, nargs="+", default=[4000])
+    parser.add_argument("--files", type=int, nargs="*", default=[4000])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--repo", type=Path, nargs="*", default=[], help="also measure these existing repositories (never edited)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep generated repos here (default: a temp dir)")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="flakelint-bench-"))
@@ -139,12 +152,13 @@ def main() -> None:
         f"{'files':>6} {'parse-only':>11} {'cold':>8} {'warm':>8} {'edit':>8}"
         f" {'cold/parse':>11} {'warm/cold':>10} {'edit/cold':>10} {'RSS MiB':>8}"
     )
-    for files in args.files:
-        row = measure(files, args.runs, workdir)
+    rows = (measure(files, args.runs, workdir) for files in args.files)
+    existing = (measure(0, args.runs, workdir, path.resolve()) for path in args.repo)
+    for row in itertools.chain(rows, existing):
         print(
             f"{row['files']:>6} {row['parse_only']:>10.3f}s {row['cold']:>7.3f}s {row['warm']:>7.3f}s {row['edit']:>7.3f}s"
             f" {row['cold'] / row['parse_only']:>11.2f} {row['warm'] / row['cold']:>10.2f}"
-            f" {row['edit'] / row['cold']:>10.2f} {row['rss_mib']:>8.1f}"
+            f" {row['edit'] / row['cold']:>10.2f} {row['rss_mib']:>8.1f} {row['name']}"
         )
 
 

@@ -155,6 +155,17 @@ class _Chain:
 
 
 def file_facts(source) -> FileFacts:
+    """The facts of one file, computed once per parsed file (rules' summaries ask again)."""
+    memo = getattr(source, "derived", None)
+    found = memo.get("facts") if memo is not None else None
+    if found is None:
+        found = _file_facts(source)
+        if memo is not None:
+            memo["facts"] = found
+    return found
+
+
+def _file_facts(source) -> FileFacts:
     data = source.data
     root = source.root_node
     refs: list[PathRef] = []

@@ -103,6 +103,8 @@ class SourceFile:
     _line_starts: list[int] = field(default_factory=list, repr=False)
     _ascii: bool | None = field(default=None, repr=False)
     _captures: dict = field(default_factory=dict, repr=False)
+    #: Results derived from this file alone, remembered for other callers (its path facts).
+    derived: dict = field(default_factory=dict, repr=False)
 
     @property
     def root_node(self):

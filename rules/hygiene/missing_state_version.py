@@ -237,6 +237,11 @@ class MissingStateVersion(RepoRule):
     name = "missing-state-version"
     severity = Severity.WARNING
 
+    @staticmethod
+    def summarize(source):
+        """One file as a module unit (:func:`file_unit`); static, as the walk asks ``repo.summary`` with the class."""
+        return file_unit(source)
+
     def check(self, repo):
         graph = repo.graph
         model = graph.model
@@ -398,6 +403,8 @@ def _walk(repo, index: FileIndex, roots: list, side: str, stop: bool):
     edges: list = []
     sets = False
     queue = deque((None, root, True) for root in roots)
+    sources = repo._cache.setdefault("FL502-sources", {})  # the same files, walk after walk
+    refs_of = repo.graph.refs
     while queue:
         parent, item, strong = queue.popleft()
         if item[0] == "file":
@@ -405,11 +412,13 @@ def _walk(repo, index: FileIndex, roots: list, side: str, stop: bool):
             edges.append((parent, key, strong))
             if key in units:
                 continue
-            source = repo.sources.get(key)
-            if source is None or source.root_node.has_error:
+            source = sources.get(key)
+            if source is None:
+                source = sources[key] = repo.sources.get(key)
+            if source is None or source.has_error:
                 raise Unknown(f"{key} was not parsed")
-            node = source.root_node
-            refs = repo.graph.refs.get(key, [])
+            node = None  # the whole file: read from its summary, its tree only if needed
+            refs = refs_of.get(key, [])
         else:
             source, node = item[1], item[2]
             key = (source.path, node.start_byte, node.end_byte)
@@ -434,20 +443,53 @@ def _walk(repo, index: FileIndex, roots: list, side: str, stop: bool):
 def _unit_facts(repo, key, source, node, refs, index: FileIndex, side: str) -> tuple[bool, list | Unknown]:
     """(does the unit set ``<side>.stateVersion``, its (target, strong) links or why they cannot be followed).
 
-    Memoised per repository: forty hosts importing the same shared modules
-    look into each of them once, not forty times.
+    A whole file (``node`` None) is read from its per-file summary
+    (:func:`file_unit`, computed where the file was parsed), an inline module
+    from the tree. Memoised per repository: forty hosts importing the same
+    shared modules look into each of them once, not forty times.
     """
     memo = repo._cache.setdefault("FL502-units", {})
     found = memo.get((key, side))
     if found is None:
-        settles = sets_state_version(source.data, node, side)
+        if node is None:
+            unit = repo.summary(MissingStateVersion, key)
+            settles, imports, strong = unit[0][side], unit[1], unit[2]
+        else:
+            settles = sets_state_version(source.data, node, side)
+            imports, strong = _imports_and_strong(source, node, refs)
         try:
-            check_imports(source.data, node)
-            links = [(target, _strong_edge(source, node, ref)) for target, ref in _follow(refs, index, side, source.path)]
+            if imports is not None:
+                raise Unknown(imports)
+            links = [(target, (ref.start, ref.usage) in strong) for target, ref in _follow(refs, index, side, source.path)]
         except Unknown as exc:
             links = exc
         found = memo[(key, side)] = (settles, links)
     return found
+
+
+def file_unit(source) -> tuple[dict, str | None, frozenset] | None:
+    """One file as a module unit: ({side: sets stateVersion}, why its imports cannot be followed, strong references).
+
+    The strong references are (start, usage) of the file's path references
+    that always apply; None for a file with syntax errors.
+    """
+    if source.has_error:
+        return None
+    from flakelint.facts import file_facts
+
+    root = source.root_node
+    sets = {side: sets_state_version(source.data, root, side) for side in ("system", "home")}
+    imports, strong = _imports_and_strong(source, root, file_facts(source).refs)
+    return sets, imports, strong
+
+
+def _imports_and_strong(source, node, refs) -> tuple[str | None, frozenset]:
+    try:
+        check_imports(source.data, node)
+    except Unknown as exc:
+        return str(exc), frozenset()
+    inside = [r for r in refs if node.start_byte <= r.start < node.end_byte]
+    return None, frozenset((ref.start, ref.usage) for ref in inside if _strong_edge(source, node, ref))
 
 
 def _strong_edge(source, unit_node, ref) -> bool:
@@ -633,7 +675,10 @@ def _home_users(repo, index: FileIndex, units: list, edges: list, scans: dict):
     for unit in units:
         if unit.key not in scans:
             try:
-                scans[unit.key] = _scan_home_manager(unit.source, unit.node)
+                if unit.node is None and HM.encode() not in unit.source.data:
+                    scans[unit.key] = _HomeManager([], [])  # no tree needed
+                else:
+                    scans[unit.key] = _scan_home_manager(unit.source, unit.node or unit.source.root_node)
             except Unknown as error:
                 scans[unit.key] = error
         scan = scans[unit.key]
