@@ -200,7 +200,7 @@ class Evaluator:
     def file_value(self, path: str):
         if path not in self.file_cache:
             source = self.repo.sources.get(path)
-            if source is None or source.root_node.has_error:
+            if source is None or source.has_error:
                 return Unknown(f"{path} cannot be read or has syntax errors")
             expression = source.root_node.child_by_field_name("expression")
             self.file_cache[path] = Thunk(expression, Env(), path)

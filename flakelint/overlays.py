@@ -248,7 +248,7 @@ def file_sites(source, contexts: set[str] | None = None) -> list[OverlaySite]:
     """Every overlay site in one file."""
     data = source.data
     sites: list[OverlaySite] = []
-    if source.root_node.has_error:
+    if source.has_error:
         return sites
     seen: dict[int, int] = {}  # overlay start -> its index in sites
 

@@ -200,7 +200,7 @@ def literal_secrets(source) -> list[SecretLiteral]:
     if b"testScript" in data:
         return []  # a NixOS VM test: its machines' credentials are throwaway by design
     found: list[SecretLiteral] = []
-    for binding in nixast.captures("(binding) @b", source.root_node).get("b", []):
+    for binding in source.captures("(binding) @b").get("b", []):
         if binding.has_error:
             continue
         # The binding's own last name decides most of secret_kind: test it

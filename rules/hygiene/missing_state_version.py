@@ -36,16 +36,19 @@ class Unknown(Exception):
     """Part of the closure cannot be followed: the rule stays silent for this configuration."""
 
 
-def sets_state_version(data: bytes, root, side: str) -> bool:
+def sets_state_version(data: bytes, root, side: str, captures=None) -> bool:
     """Does this file (or inline module) possibly set ``<side>.stateVersion``?
 
     Every ``stateVersion`` in the text that is not clearly the other side's
     (``home.stateVersion`` in a NixOS module) counts: when in doubt, it is set.
+    ``captures(query)`` runs a query over ``root`` (for a whole file, the
+    file's remembered :meth:`~flakelint.parse.SourceFile.captures`).
     """
     if b"stateVersion" not in data[root.start_byte : root.end_byte]:
         return False
+    captures = captures or (lambda query: nixast.captures(query, root))
     other = 0
-    for binding in nixast.captures("(binding) @b", root).get("b", []):
+    for binding in captures("(binding) @b").get("b", []):
         local = nixast.binding_path(data, binding)
         if not local or local[-1] != "stateVersion":
             continue
@@ -55,15 +58,18 @@ def sets_state_version(data: bytes, root, side: str) -> bool:
             continue
         return True
     mentions = 0  # `stateVersion` as a name anywhere but in comments (`inherit stateVersion;` …)
-    for node in nixast.captures("(identifier) @i (string_fragment) @i", root).get("i", []):
+    for node in captures("(identifier) @i (string_fragment) @i").get("i", []):
         if b"stateVersion" in data[node.start_byte : node.end_byte]:
             mentions += 1
     return mentions > other
 
 
-def check_imports(data: bytes, root) -> None:
+def check_imports(data: bytes, root, captures=None) -> None:
     """Raise :class:`Unknown` when an ``imports`` list holds something flakelint cannot follow."""
-    for binding in nixast.captures("(binding) @b", root).get("b", []):
+    if b"imports" not in data[root.start_byte : root.end_byte]:
+        return  # no `imports` binding to look at (most files)
+    captures = captures or (lambda query: nixast.captures(query, root))
+    for binding in captures("(binding) @b").get("b", []):
         path = nixast.binding_path(data, binding)
         if path and path[-1] == "imports":
             _check_list(data, binding.child_by_field_name("expression"))
@@ -478,14 +484,14 @@ def file_unit(source) -> tuple[dict, str | None, frozenset] | None:
     from flakelint.facts import file_facts
 
     root = source.root_node
-    sets = {side: sets_state_version(source.data, root, side) for side in ("system", "home")}
-    imports, strong = _imports_and_strong(source, root, file_facts(source).refs)
+    sets = {side: sets_state_version(source.data, root, side, source.captures) for side in ("system", "home")}
+    imports, strong = _imports_and_strong(source, root, file_facts(source).refs, source.captures)
     return sets, imports, strong
 
 
-def _imports_and_strong(source, node, refs) -> tuple[str | None, frozenset]:
+def _imports_and_strong(source, node, refs, captures=None) -> tuple[str | None, frozenset]:
     try:
-        check_imports(source.data, node)
+        check_imports(source.data, node, captures)
     except Unknown as exc:
         return str(exc), frozenset()
     inside = [r for r in refs if node.start_byte <= r.start < node.end_byte]

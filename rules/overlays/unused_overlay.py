@@ -108,7 +108,7 @@ class UnusedOverlay(RepoRule):
         graph = repo.graph
         if graph.autowired or graph.incomplete:
             return
-        if not any(applies_overlays(source) for source in repo.sources.values() if not source.root_node.has_error):
+        if not any(applies_overlays(source) for source in repo.sources.values() if not source.has_error):
             return
         exported = self.settings.get("exported-overlays-are-used")
         if exported is None:
