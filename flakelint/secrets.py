@@ -248,11 +248,15 @@ def private_keys(data: bytes) -> list[tuple[int, int, str]]:
     return found
 
 
-def scan_file(root: str, relpath: str, max_size: int) -> bytes | None:
-    """A non-Nix tracked file's bytes for the key scan, read safely; None to skip it."""
+def scan_file(root: str, relpath: str, max_size: int, real_dirs: dict | None = None) -> bytes | None:
+    """A non-Nix tracked file's bytes for the key scan, read safely; None to skip it.
+
+    ``real_dirs``: as for :func:`flakelint.parse.read_source` (one dict for a
+    pass over many files resolves each directory once).
+    """
     from flakelint.parse import read_source
 
     if relpath.lower().endswith(BINARY_SUFFIXES):
         return None
-    data = read_source(os.path.join(root, relpath), relpath, root, min(max_size, MAX_SCAN_BYTES))
+    data = read_source(os.path.join(root, relpath), relpath, root, min(max_size, MAX_SCAN_BYTES), real_dirs)
     return data if isinstance(data, bytes) else None

@@ -102,6 +102,7 @@ class PlaintextSecret(RepoRule):
             yield from repo.summary(self, path)
         tracked = repo.flake.tracked
         max_size = repo.settings.max_file_size
+        real_dirs: dict[str, str] = {}
         for path in repo.files:
             if path.endswith(".nix") or in_test_tree(path):
                 continue
@@ -109,7 +110,7 @@ class PlaintextSecret(RepoRule):
                 continue  # untracked: not in the flake, not in git history
             if repo.settings.is_excluded(path):
                 continue
-            data = scan_file(repo.root, path, max_size)
+            data = scan_file(repo.root, path, max_size, real_dirs)
             if not data or b"PRIVATE KEY" not in data:
                 continue
             for start, _end, marker in private_keys(data):
