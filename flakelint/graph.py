@@ -290,24 +290,32 @@ def detect_autowiring(source) -> str | None:
 
 
 def _propagate_contexts(nodes: dict[str, set[str]], edges: list[Edge], seeds: dict[str, set[str]]) -> None:
-    outgoing: dict[str, list[Edge]] = {}
+    # Only module imports pass a context on: the walk below follows those
+    # edges alone (a pattern reaching every file of a directory adds many
+    # edges that pass nothing). A reference's own contexts are worked out
+    # once, not once per file it reaches.
+    passing: dict[str, list[str]] = {}
+    own: dict[int, set[str]] = {}
     for path, contexts in seeds.items():
         nodes[path] |= contexts
     for edge in edges:
-        outgoing.setdefault(edge.source, []).append(edge)
-        nodes[edge.target] |= initial_contexts(edge.ref)
+        ref = edge.ref
+        contexts = own.get(id(ref))
+        if contexts is None:
+            contexts = own[id(ref)] = initial_contexts(ref)
+        if contexts:
+            nodes[edge.target] |= contexts
+        # home-manager.users.<u> scope is set by initial_contexts; patterns decide nothing
+        if ref.scope is None and ref.kind == "exact" and (edge.kind == "imports" or (edge.kind == "import" and ref.anonymous)):
+            passing.setdefault(edge.source, []).append(edge.target)
     work = [n for n, contexts in nodes.items() if contexts]
     while work:
         current = work.pop()
-        for edge in outgoing.get(current, []):
-            inherited = set()
-            if edge.ref.scope is not None or edge.ref.kind != "exact":
-                pass  # home-manager.users.<u> scope is set by initial_contexts; patterns decide nothing
-            elif edge.kind in ("imports",) or (edge.kind == "import" and edge.ref.anonymous):
-                inherited = nodes[current] & MODULE_CONTEXTS
-            if inherited - nodes[edge.target]:
-                nodes[edge.target] |= inherited
-                work.append(edge.target)
+        for target in passing.get(current, ()):
+            inherited = nodes[current] & MODULE_CONTEXTS
+            if inherited - nodes[target]:
+                nodes[target] |= inherited
+                work.append(target)
     for edge in edges:
         if edge.kind == "import" and not edge.ref.anonymous and not nodes[edge.target]:
             nodes[edge.target].add(EXPRESSION)

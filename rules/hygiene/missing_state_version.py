@@ -420,9 +420,10 @@ def _walk(repo, index: FileIndex, roots: list, side: str, stop: bool):
                 continue
             source = sources.get(key)
             if source is None:
-                source = sources[key] = repo.sources.get(key)
-            if source is None or source.has_error:
-                raise Unknown(f"{key} was not parsed")
+                source = repo.sources.get(key)
+                if source is None or source.has_error:
+                    raise Unknown(f"{key} was not parsed")
+                sources[key] = source  # known to be usable
             node = None  # the whole file: read from its summary, its tree only if needed
             refs = refs_of.get(key, [])
         else:
