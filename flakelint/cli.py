@@ -79,6 +79,19 @@ def _exit_now(code) -> None:
     os._exit(status)
 
 
+def _command_error(exc: BaseException, debug: bool) -> None:
+    """A subcommand failed: a configuration or discovery problem in one line, anything else as internal."""
+    from flakelint.config import ConfigError
+    from flakelint.discover import DiscoveryError
+
+    if isinstance(exc, (ConfigError, DiscoveryError)) and not debug:
+        from flakelint.escape import clean
+
+        click.echo(f"flakelint: error: {clean(' '.join(str(exc).split()))}", err=True)
+        sys.exit(EXIT_ERROR)
+    _internal_error(exc, debug)
+
+
 def _internal_error(exc: BaseException, debug: bool = False) -> None:
     """Report an unexpected exception in one line (or a traceback with --debug) and exit 2."""
     if debug:
@@ -412,16 +425,8 @@ def graph_command(path, graph_format, output_file, config_path, debug):
         _write(renderers[graph_format](data), output_file)
     except click.ClickException:
         raise
-    except Exception as exc:  # noqa: BLE001
-        from flakelint.config import ConfigError
-        from flakelint.discover import DiscoveryError
-
-        if isinstance(exc, (ConfigError, DiscoveryError)) and not debug:
-            from flakelint.escape import clean
-
-            click.echo(f"flakelint: error: {clean(' '.join(str(exc).split()))}", err=True)
-            sys.exit(EXIT_ERROR)
-        _internal_error(exc, debug)
+    except Exception as exc:  # noqa: BLE001 - never a traceback
+        _command_error(exc, debug)
 
 
 @main.command("init")
@@ -458,16 +463,8 @@ def init_command(path, config_path, debug):
         _write("\n".join(lines) + "\n", None)
     except click.ClickException:
         raise
-    except Exception as exc:  # noqa: BLE001
-        from flakelint.config import ConfigError
-        from flakelint.discover import DiscoveryError
-
-        if isinstance(exc, (ConfigError, DiscoveryError)) and not debug:
-            from flakelint.escape import clean
-
-            click.echo(f"flakelint: error: {clean(' '.join(str(exc).split()))}", err=True)
-            sys.exit(EXIT_ERROR)
-        _internal_error(exc, debug)
+    except Exception as exc:  # noqa: BLE001 - never a traceback
+        _command_error(exc, debug)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -445,14 +445,13 @@ class OutcomePack:
         self.root = root
         self.context = cache.files_context(settings)
         self.previous = cache.load_outcomes(root, self.context)
+        self.digests: dict[str, bytes] = {}
 
     def reusable(self, sources: LazySources, paths: list[str]) -> dict[str, FileOutcome]:
-        from flakelint.cache import content_digest
-
         found = {}
         for path in paths:
             known = self.previous.get(path)
-            if known is not None and known[0] == content_digest(sources.data(path)) and isinstance(known[1], FileOutcome):
+            if known is not None and known[0] == self._digest(sources, path) and isinstance(known[1], FileOutcome):
                 found[path] = known[1]
         return found
 
@@ -461,11 +460,19 @@ class OutcomePack:
         from flakelint import cache
 
         files = {
-            path: (cache.content_digest(sources.data(path)), outcome)
+            path: (self._digest(sources, path), outcome)
             for path, outcome in outcomes.items()
             if outcome.problem is None and outcome.lost is None and sources.data(path) is not None
         }
         cache.store_outcomes(self.root, self.context, files)
+
+    def _digest(self, sources: LazySources, path: str) -> bytes:
+        """A file's content hash, computed once for both questions."""
+        if path not in self.digests:
+            from flakelint.cache import content_digest
+
+            self.digests[path] = content_digest(sources.data(path))
+        return self.digests[path]
 
 
 def _run_rules(rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None, pack: OutcomePack | None = None) -> int:

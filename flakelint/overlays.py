@@ -266,7 +266,7 @@ def file_sites(source, contexts: set[str] | None = None) -> list[OverlaySite]:
                 sites[index] = site
 
     if b"overlay" in data or b"Extensions" in data:
-        for binding in nixast.captures("(binding) @b", source.root_node).get("b", []):
+        for binding in source.captures("(binding) @b").get("b", []):
             path = nixast.full_attrpath(data, binding)
             if not path or any(p is None for p in path):
                 continue
@@ -465,7 +465,7 @@ def applies_overlays(source) -> bool:
     data = source.data
     if b"overlays" not in data:
         return False
-    for binding in nixast.captures("(binding) @b", source.root_node).get("b", []):
+    for binding in source.captures("(binding) @b").get("b", []):
         path = nixast.full_attrpath(data, binding)
         if path[-2:] == ["nixpkgs", "overlays"]:
             return True

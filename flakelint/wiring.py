@@ -60,10 +60,6 @@ def layout_of(repo):
     return choice_for_repo(repo).layout
 
 
-def index_of(repo) -> FileIndex:
-    return repo.file_index
-
-
 def model_fully_known(repo) -> bool:
     """Are all of the flake's configurations (and their module lists) known?"""
     graph = repo.graph
@@ -96,7 +92,7 @@ def configuration_closure(repo, configuration) -> Closure:
 
 
 def _configuration_closure(repo, configuration) -> Closure:
-    index = index_of(repo)
+    index = repo.file_index
     complete = configuration.complete
     starts: list[str] = []
     inline_refs = []
@@ -122,24 +118,15 @@ def _configuration_closure(repo, configuration) -> Closure:
 def closure_of(repo, starts: list[str], extra_refs=()) -> Closure:
     """Every repository file reachable from ``starts`` (and ``extra_refs``)."""
     reach = _reachability(repo)
-    index = index_of(repo)
+    index = repo.file_index
     complete = True
     starts = list(starts)
     for ref in extra_refs:
         targets, certain = _follow(ref, index)
         starts += targets
         complete = complete and certain
-    bits = 0
-    loose = set()
-    for path in starts:
-        found = reach.of(path)
-        if found is None:  # a file no reference or parse knows: a leaf, unknown if it is Nix code
-            loose.add(path)
-            complete = complete and not path.endswith(".nix")
-        else:
-            bits |= found[0]
-            complete = complete and found[1]
-    files = reach.nodes(bits) | loose
+    files, certain = reach.closure(starts)
+    complete = complete and certain
     return Closure(files, complete and len(files) <= MAX_FILES)
 
 
@@ -157,6 +144,7 @@ class Reachability:
     """
 
     def __init__(self, successors: dict, certain: dict | None = None, leaf_certain=lambda node: True):
+        self._leaf_certain = leaf_certain
         names: dict = {}
         for node, targets in successors.items():
             names.setdefault(node, len(names))
@@ -179,17 +167,27 @@ class Reachability:
             return None
         return self._reach[index], self._complete[index]
 
-    def reached(self, starts) -> set:
+    def reached(self, starts) -> frozenset:
         """Every node reachable from ``starts``, the starts included."""
+        return self.closure(starts)[0]
+
+    def closure(self, starts) -> tuple[frozenset, bool]:
+        """(every node reachable from ``starts``, whether all of them are certain).
+
+        A start the graph does not know is a leaf of its own (``leaf_certain``).
+        """
         bits = 0
         loose = set()
+        certain = True
         for node in starts:
             found = self.of(node)
             if found is None:
                 loose.add(node)
+                certain = certain and self._leaf_certain(node)
             else:
                 bits |= found[0]
-        return self.nodes(bits) | loose
+                certain = certain and found[1]
+        return self.nodes(bits) | loose, certain
 
     def nodes(self, bits: int) -> frozenset:
         names = self._nodes
@@ -300,7 +298,7 @@ def _steps(repo) -> dict[str, tuple[tuple[str, ...], bool]]:
     """
     if "closure_steps" in repo._cache:
         return repo._cache["closure_steps"]
-    index = index_of(repo)
+    index = repo.file_index
     sources = repo.sources
     steps = {}
     for path, refs in repo.graph.refs.items():

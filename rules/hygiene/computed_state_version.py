@@ -86,7 +86,7 @@ class ComputedStateVersion(FileRule):
         data = source.data
         if b"stateVersion" not in data or in_test_tree(source.path):
             return
-        for binding in nixast.captures("(binding) @b", source.root_node).get("b", []):
+        for binding in source.captures("(binding) @b").get("b", []):
             path = nixast.binding_path(data, binding)
             if not path or path[-1] != "stateVersion" or binding.has_error:
                 continue

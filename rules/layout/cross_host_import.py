@@ -2,7 +2,7 @@ from flakelint.diagnostic import Severity
 from flakelint.graph import resolve
 from flakelint.rule import RepoRule
 from flakelint.facts import MODULE_USAGES
-from flakelint.wiring import index_of, layout_of
+from flakelint.wiring import layout_of
 
 
 class CrossHostImport(RepoRule):
@@ -77,7 +77,7 @@ class CrossHostImport(RepoRule):
                 host_dirs.add(found[1])
         if len(host_dirs) < 2:
             return
-        index = index_of(repo)
+        index = repo.file_index
         for path in sorted(repo.graph.refs):
             mine = layout.host_of(path)
             if mine is None or mine[1] not in host_dirs:

@@ -1,7 +1,7 @@
 from flakelint.diagnostic import Severity
 from flakelint.graph import resolve
 from flakelint.rule import RepoRule
-from flakelint.wiring import closure_of, configuration_closure, index_of, layout_of
+from flakelint.wiring import closure_of, configuration_closure, layout_of
 
 
 class HomeWithoutDirectory(RepoRule):
@@ -119,7 +119,7 @@ class HomeWithoutDirectory(RepoRule):
             )
 
     def _users_in_systems(self, repo, layout):
-        index = index_of(repo)
+        index = repo.file_index
         by_user: dict[str, list] = {}
         for path in sorted(repo.graph.refs):
             for ref in repo.graph.refs[path]:

@@ -33,7 +33,7 @@ def sets_global_pkgs(source) -> bool:
     data = source.data
     if b"useGlobalPkgs" not in data:
         return False
-    for binding in nixast.captures("(binding) @b", source.root_node).get("b", []):
+    for binding in source.captures("(binding) @b").get("b", []):
         path = nixast.full_attrpath(data, binding)
         if path[-2:] != ["home-manager", "useGlobalPkgs"]:
             continue
