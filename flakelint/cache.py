@@ -199,7 +199,7 @@ def _diagnostic(item: dict) -> Diagnostic:
 # directory belong to the current user and nobody else may write them; the
 # directory is created private (0700) and the pack written 0600.
 
-FILES_FORMAT = 1
+FILES_FORMAT = 2  # 2: path facts carry the file's autowiring marker
 
 
 def files_context(settings) -> str:

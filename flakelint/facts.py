@@ -73,6 +73,42 @@ class FileFacts:
     path: str
     refs: list[PathRef]
     has_errors: bool
+    #: The framework the file names that loads files by convention
+    #: (:data:`AUTOWIRING_MARKERS`), if any: the graph cannot follow those.
+    autowiring: str | None = None
+
+
+#: Names that mark a framework loading files by directory convention with no
+#: path in flake.nix to follow.
+AUTOWIRING_MARKERS = (
+    "blueprint",  # numtide/blueprint: hosts/, modules/, packages/ by convention
+    "autoWire",  # nixos-unified's flake-parts modules (autoWire, autoWiring)
+    "autoWiring",
+    "nixos-unified",
+    "ez-configs",  # ez-configs: configurations from directories
+    "ezConfigs",
+    "flakelight",  # flakelight: nixDir autoloading
+    "clan-core",  # clan: machines/<name>/configuration.nix by convention
+    "buildClan",
+)
+_AUTOWIRING_BYTES = tuple(marker.encode() for marker in AUTOWIRING_MARKERS)
+
+
+def detect_autowiring(source) -> str | None:
+    """The first marker (in document order) a variable or attribute selection of the file names."""
+    data = source.data
+    if not any(marker in data for marker in _AUTOWIRING_BYTES):
+        return None
+    found = nixast.captures("(variable_expression) @name (select_expression) @name", source.root_node)
+    for node in sorted(found.get("name", []), key=lambda n: (n.start_byte, n.end_byte)):
+        dotted = nixast.dotted_name(data, node)
+        if not dotted:
+            continue
+        parts = dotted.split(".")
+        for marker in AUTOWIRING_MARKERS:
+            if marker in parts or dotted.endswith(marker):
+                return marker
+    return None
 
 
 #: Files this large may be nested deeper than tree-sitter queries handle well
@@ -96,12 +132,18 @@ class _BindingNames:
     list, full attribute path).
     """
 
-    __slots__ = ("data", "_paths", "_home_manager")
+    __slots__ = ("data", "_paths", "_home_manager", "contexts", "scopes")
 
     def __init__(self, data: bytes):
         self.data = data
         self._paths: dict[int, list] = {}
         self._home_manager: bool | None = None
+        #: A binding's start byte -> what :func:`_binding_context` finds at
+        #: it, and the home-manager scope of the bindings down to it
+        #: (:func:`_enclosing_scope`): both depend on the binding and its
+        #: ancestors only, and the paths of a list share them.
+        self.contexts: dict[int, tuple] = {}
+        self.scopes: dict[int, str | None] = {}
 
     def may_name_home_manager(self) -> bool:
         """Can an attribute of this file be named ``home-manager``?
@@ -173,7 +215,7 @@ def _file_facts(source) -> FileFacts:
     if len(data) > DEEP_CHECK_BYTES and nixast.deeper_than(root, MAX_DEPTH):
         # Too deeply nested to analyse reliably: no facts, and the file counts
         # as unknown (rules that need its paths stay silent).
-        return FileFacts(path=source.path, refs=[], has_errors=True)
+        return FileFacts(path=source.path, refs=[], has_errors=True, autowiring=detect_autowiring(source))
     has_errors = root.has_error
     bindings = _BindingNames(data)
     paths, names = _walk_all(root, bindings) if has_errors else _walk_candidates(root, bindings)
@@ -198,7 +240,7 @@ def _file_facts(source) -> FileFacts:
         if ref is not None and not (has_errors and _has_error_ancestor(chain, container)):
             refs.append(ref)
     refs.sort(key=lambda r: r.start)
-    return FileFacts(path=source.path, refs=refs, has_errors=has_errors)
+    return FileFacts(path=source.path, refs=refs, has_errors=has_errors, autowiring=detect_autowiring(source))
 
 
 def _record(nodes: list, types: list, bindings: _BindingNames, paths: list, names: list) -> None:
@@ -244,18 +286,23 @@ def _walk_candidates(root, bindings: _BindingNames):
     its name does; without errors every token lies inside its ancestors'
     ranges. So for each ``/``, ``self`` and ``inputs`` in the bytes,
     tree-sitter finds the token holding it (in C); only when that is a path
-    fragment or an identifier does Python descend from the root to collect
-    its ancestors. The rest of a token reached is skipped (the slashes of a
-    URL in a comment or a string).
+    fragment or an identifier does Python descend to collect its ancestors
+    (from the deepest ancestor it shares with the previous such token: they
+    come in document order). The rest of a token reached is skipped (the
+    slashes of a URL in a comment or a string).
     """
     paths: list = []
     names: list = []
     recorded: set[int] = set()  # start bytes of the path literals found
     data = bindings.data
-    starts = sorted(index for word in SELF_NAMES for index in _occurrences(data, word))
+    starts = _occurrences(data, SELF_NAMES[0])
+    more = _occurrences(data, SELF_NAMES[1])
+    if more:
+        starts = sorted(starts + more)
     find = data.find
     slash = find(b"/")
     index = limit = 0
+    nodes, types = [root], [root.type]  # the last token descended to, with its ancestors
     while True:
         if 0 <= slash < limit:
             slash = find(b"/", limit)
@@ -276,28 +323,38 @@ def _walk_candidates(root, bindings: _BindingNames):
             slash = find(b"/", limit)
         if leaf and token.type not in ("path_fragment", "identifier"):
             continue  # a comment, a string fragment, an operator: nothing inside
-        nodes, types = _descend(root, token)
-        for depth, kind in enumerate(types):
-            if kind == "path_expression" and nodes[depth].start_byte not in recorded:
+        kept = _descend_from(nodes, types, token, leaf)
+        for depth in range(kept + 1, len(types)):
+            if types[depth] == "path_expression" and nodes[depth].start_byte not in recorded:
                 recorded.add(nodes[depth].start_byte)
                 paths.append(_Chain(tuple(nodes[: depth + 1]), tuple(types[: depth + 1]), bindings))
         if _is_self_name(data, nodes, types):
             names.append(_Chain(tuple(nodes), tuple(types), bindings))
 
 
-def _descend(root, target):
-    """The nodes from ``root`` down to its descendant ``target``, and their types.
+def _descend_from(nodes: list, types: list, target, leaf: bool) -> int:
+    """Make ``nodes`` the nodes from the root down to ``target`` (and ``types`` their types).
 
+    ``nodes`` holds the ancestors of an earlier token: when ``target`` is a
+    leaf, the deepest of them whose range holds it is kept with everything
+    above it (ranges nest, and no other node spans a leaf's bytes, so that
+    is an ancestor of ``target``), and the walk goes down from there; any
+    other node is reached from the root. Returns the index of the kept node.
     (Not ``Node.first_child_for_byte``: py-tree-sitter 0.26 crashes when no
     child is left at that byte.)
     """
-    nodes, types = [root], [root.type]
-    node = root
+    start, end = target.start_byte, target.end_byte
+    kept = len(nodes) - 1 if leaf else 0
+    while kept > 0 and not (nodes[kept].start_byte <= start and end <= nodes[kept].end_byte):
+        kept -= 1
+    del nodes[kept + 1 :]
+    del types[kept + 1 :]
+    node = nodes[kept]
     while node != target:
         node = node.child_with_descendant(target)
         nodes.append(node)
         types.append(node.type)
-    return nodes, types
+    return kept
 
 
 def _is_self_name(data: bytes, nodes: list, types: list) -> bool:
@@ -324,36 +381,38 @@ def _has_error_ancestor(chain: _Chain, k: int) -> bool:
 def _path_ref(source, chain: _Chain, directory: str) -> PathRef | None:
     data = source.data
     last = len(chain.nodes) - 1
-    pieces = []
-    for child in chain.nodes[last].named_children:
-        if child.type == "path_fragment":
-            pieces.append(nixast.node_text(data, child))
-        elif child.type == "interpolation":
-            pieces.append(INTERPOLATED)
-    raw = "".join(pieces)
+    raw = _path_text(data, chain.nodes[last])
     if update_read_as_path(raw) or raw.endswith("/") or "//" in raw:
         return None  # `a//b` (the update operator) or a path Nix rejects (FL001)
     if raw.startswith("/") and _is_suffix_operand(chain, last):
         return None  # `self + /modules/x.nix`: part of the path on the left
-    if raw.startswith("/"):
-        base, rest = None, raw
-    else:
-        # `./x`, `../x`, and also `x/y.nix`: any path literal without a
-        # leading slash is relative to the file.
-        base, rest = directory, raw
     expression, suffix, in_string = _compose(data, chain, last)
-    literal = posixpath.normpath(posixpath.join(directory or ".", raw)) if base is not None else raw
-    rest += suffix
-    if base is None:
-        return _make(source, chain, last, expression, "absolute", rest)
-    joined = posixpath.normpath(posixpath.join(base or ".", rest))
+    if raw.startswith("/"):
+        return _make(source, chain, last, expression, "absolute", raw + suffix)
+    # `./x`, `../x`, and also `x/y.nix`: any path literal without a
+    # leading slash is relative to the file.
+    joined = posixpath.normpath(posixpath.join(directory or ".", raw + suffix))
     if joined == ".." or joined.startswith("../"):
         return _make(source, chain, last, expression, "outside", joined)
-    if in_string and INTERPOLATED not in literal and not literal.startswith(".."):
-        # "${./dir}/rest" is a string: only ./dir is copied to the store, and
-        # "rest" need not exist unless the string is imported.
-        return _make(source, chain, last, expression, _kind(joined), joined, literal=literal)
+    if in_string:
+        literal = posixpath.normpath(posixpath.join(directory or ".", raw)) if suffix else joined
+        if INTERPOLATED not in literal and not literal.startswith(".."):
+            # "${./dir}/rest" is a string: only ./dir is copied to the store, and
+            # "rest" need not exist unless the string is imported.
+            return _make(source, chain, last, expression, _kind(joined), joined, literal=literal)
     return _make(source, chain, last, expression, _kind(joined), joined)
+
+
+def _path_text(data: bytes, path) -> str:
+    """A path literal as written, each interpolation as :data:`INTERPOLATED`.
+
+    Most paths are one fragment: its text, without a node per child.
+    """
+    if path.child_count == 1:
+        only = path.child(0)
+        if only.type == "path_fragment":
+            return nixast.node_text(data, only)
+    return _path_pieces(data, path)
 
 
 def _self_expression(data: bytes, chain: _Chain) -> int:
@@ -502,30 +561,63 @@ def _make(source, chain: _Chain, k: int, e: int, kind: str, target: str, literal
     written = nixast.node_text(data, expression)
     if len(written) > 120:
         written = written[:117] + "..."
-    return PathRef(
-        source=source.path,
-        written=written,
-        kind=kind,
-        target=to_glob(target) if kind == "pattern" else target,
-        usage=usage,
-        start=chain.nodes[k].start_byte if chain.types[e] == "binary_expression" else expression.start_byte,
-        end=expression.end_byte,
-        group=group,
-        anonymous=anonymous,
-        eager=eager,
-        skip_underscore=skip_underscore,
-        builder=builder,
-        attrpath=attrpath,
-        literal=literal,
-        scope=_enclosing_scope(data, chain, e),
-    )
+    return _new_path_ref({  # PathRef's fields, in their order
+        "source": source.path,
+        "written": written,
+        "kind": kind,
+        "target": to_glob(target) if kind == "pattern" else target,
+        "usage": usage,
+        "start": chain.nodes[k].start_byte if chain.types[e] == "binary_expression" else expression.start_byte,
+        "end": expression.end_byte,
+        "group": group,
+        "anonymous": anonymous,
+        "eager": eager,
+        "skip_underscore": skip_underscore,
+        "literal": literal,
+        "scope": _enclosing_scope(data, chain, e),
+        "builder": builder,
+        "attrpath": attrpath,
+    })
+
+
+def _new_path_ref(fields: dict) -> PathRef:
+    """``PathRef(**fields)`` for ``fields`` naming every field in order, at about half the cost.
+
+    A frozen dataclass's ``__init__`` stores each field through
+    ``object.__setattr__``; this stores them all at once into the instance
+    ``__dict__`` (same contents, same order, so equal, hashed and pickled
+    alike). Files have thousands of paths.
+    """
+    ref = object.__new__(PathRef)
+    ref.__dict__.update(fields)
+    return ref
 
 
 def _enclosing_scope(data: bytes, chain: _Chain, e: int) -> str | None:
+    """"home-manager" when a binding at most 512 levels above ``nodes[e]`` is in ``home-manager.users``/``sharedModules``."""
     if not chain.names.may_name_home_manager():
         return None
+    types = chain.types
+    lowest = max(e - 512, 0)
+    binding = e - 1
+    while binding >= lowest and types[binding] != "binding":
+        binding -= 1
+    if binding < lowest:
+        return None
+    if lowest > 0:
+        return _scope_of_bindings(chain, lowest, binding)
+    # All the bindings above: those of the deepest one, remembered.
+    scopes = chain.names.scopes
+    key = chain.nodes[binding].start_byte
+    if key not in scopes:
+        scopes[key] = _scope_of_bindings(chain, 0, binding)
+    return scopes[key]
+
+
+def _scope_of_bindings(chain: _Chain, lowest: int, deepest: int) -> str | None:
+    """The scope of the bindings from ``nodes[deepest]`` up to ``nodes[lowest]``, their names joined."""
     names: list = []
-    for parent in range(e - 1, max(e - 513, -1), -1):  # at most 512 levels up
+    for parent in range(deepest, lowest - 1, -1):
         if chain.types[parent] == "binding":
             names[:0] = chain.binding_path(parent)
     for index in range(len(names) - 1):
@@ -566,9 +658,14 @@ def _binding_context(data: bytes, chain: _Chain, e: int):
         parent = node - 1
         kind = chain.types[parent]
         if kind == "binding":
-            names = tuple(_full_attrpath(data, chain, parent))
-            builder = _enclosing_call_name(data, chain, parent) if names and names[-1] in MODULE_LISTS else None
-            return builder, names
+            contexts = chain.names.contexts
+            key = chain.nodes[parent].start_byte
+            found = contexts.get(key)
+            if found is None:
+                names = tuple(_full_attrpath(data, chain, parent))
+                builder = _enclosing_call_name(data, chain, parent) if names and names[-1] in MODULE_LISTS else None
+                found = contexts[key] = (builder, names)
+            return found
         if kind in ("let_expression", "function_expression", "source_code"):
             return None, ()
         node = parent

@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from flakelint.facts import FileFacts, PathRef, file_facts
+from flakelint.facts import AUTOWIRING_MARKERS, FileFacts, PathRef, detect_autowiring, file_facts  # noqa: F401 - re-exported
 from flakelint.globs import compile_glob
 
 ROOT_FILES = ("flake.nix", "default.nix", "shell.nix")
@@ -222,12 +222,9 @@ def build_graph(repo) -> ImportGraph:
 
     model = build_model(repo, index) if "flake.nix" in repo.sources else None
     _propagate_contexts(nodes, edges, configuration_seeds(model, index, nodes))
-    autowired = None
-    for path in sorted(nodes):
-        if path in repo.sources:
-            autowired = detect_autowiring(repo.sources[path])
-            if autowired:
-                break
+    # The first file of the graph (in path order) naming a framework that
+    # loads files by convention; each file's marker comes with its facts.
+    autowired = next((facts[path].autowiring for path in sorted(nodes) if path in facts and facts[path].autowiring), None)
     return ImportGraph(
         roots=roots, nodes=nodes, edges=edges, refs=refs, incomplete=incomplete, autowired=autowired, model=model
     )
@@ -251,42 +248,6 @@ def configuration_seeds(model, index: FileIndex, nodes: dict[str, set[str]]) -> 
                 if target in nodes:
                     seeds.setdefault(target, set()).add(configuration.kind)
     return seeds
-
-
-#: Names that mark a framework loading files by directory convention with no
-#: path in flake.nix to follow.
-AUTOWIRING_MARKERS = (
-    "blueprint",  # numtide/blueprint: hosts/, modules/, packages/ by convention
-    "autoWire",  # nixos-unified's flake-parts modules (autoWire, autoWiring)
-    "autoWiring",
-    "nixos-unified",
-    "ez-configs",  # ez-configs: configurations from directories
-    "ezConfigs",
-    "flakelight",  # flakelight: nixDir autoloading
-    "clan-core",  # clan: machines/<name>/configuration.nix by convention
-    "buildClan",
-)
-
-
-_AUTOWIRING_BYTES = tuple(marker.encode() for marker in AUTOWIRING_MARKERS)
-
-
-def detect_autowiring(source) -> str | None:
-    from flakelint import nixast
-
-    data = source.data
-    if not any(marker in data for marker in _AUTOWIRING_BYTES):
-        return None
-    found = nixast.captures("(variable_expression) @name (select_expression) @name", source.root_node)
-    for node in found.get("name", []):
-        dotted = nixast.dotted_name(source.data, node)
-        if not dotted:
-            continue
-        parts = dotted.split(".")
-        for marker in AUTOWIRING_MARKERS:
-            if marker in parts or dotted.endswith(marker):
-                return marker
-    return None
 
 
 def _propagate_contexts(nodes: dict[str, set[str]], edges: list[Edge], seeds: dict[str, set[str]]) -> None:

@@ -17,21 +17,22 @@ WRAPPERS = {"mkIf", "mkDefault", "mkForce", "mkOverride", "mkBefore", "mkAfter",
 MAX_DEPTH = 3
 
 
+_SET_TYPES = ("attrset_expression", "rec_attrset_expression")
+#: What a module body may be wrapped in: ``{ … }: body``, ``let … in body``, ``with x; body``, ``assert c; body``.
+_BODY_WRAPPERS = ("function_expression", "let_expression", "with_expression", "assert_expression")
+
+
 def module_body(root_expression):
     """The attribute set a module file evaluates to, or None when it is not plainly one."""
     node = nixast.unwrap(root_expression)
     for _ in range(64):
         if node is None:
             return None
-        if node.type == "function_expression":
-            node = nixast.unwrap(node.child_by_field_name("body"))
-        elif node.type in ("let_expression", "with_expression", "assert_expression"):
-            node = nixast.unwrap(node.child_by_field_name("body"))
-        else:
-            break
-    if node is not None and node.type in ("attrset_expression", "rec_attrset_expression"):
-        return node
-    return None
+        kind = node.type
+        if kind not in _BODY_WRAPPERS:
+            return node if kind in _SET_TYPES else None
+        node = nixast.unwrap(node.child_by_field_name("body"))
+    return node if node is not None and node.type in _SET_TYPES else None
 
 
 def _bindings(attrset):
@@ -42,49 +43,48 @@ def _bindings(attrset):
     return []
 
 
-def _unwrap_values(data: bytes, node) -> list:
-    """``mkIf c { … }`` -> ``{ … }``; ``mkMerge [ a b ]`` -> ``[a, b]``."""
-    results = []
+def _value_sets(data: bytes, node) -> list:
+    """The set literals a value stands for: ``{ … }``; ``mkIf c { … }`` -> ``{ … }``; ``mkMerge [ a b ]`` -> ``b``, ``a``.
+
+    One loop that looks at each node's type once: it runs for the value of
+    every binding a walk may descend into.
+    """
+    sets = []
     pending = [node]
     while pending:
-        current = nixast.unwrap(pending.pop())
+        current = pending.pop()
         if current is None:
             continue
-        if current.type == "apply_expression":
-            head, args = nixast.apply_head(current)
-            name = nixast.call_name(data, head)
-            if name == "mkMerge" and args:
-                merged = nixast.unwrap(args[-1])
+        kind = current.type
+        if kind in _SET_TYPES:
+            sets.append(current)
+        elif kind in nixast.WRAPPERS:
+            pending.append(current.child_by_field_name("expression"))
+        elif kind == "apply_expression":
+            name, argument = _call(data, current)
+            if name == "mkMerge":
+                merged = nixast.unwrap(argument)
                 if merged is not None and merged.type == "list_expression":
                     pending.extend(merged.named_children)
-                continue
-            if name in WRAPPERS and args:
-                pending.append(args[-1])
-                continue
-        results.append(current)
-    return results
+            elif name in WRAPPERS:
+                pending.append(argument)
+    return sets
 
 
-_SET_TYPES = ("attrset_expression", "rec_attrset_expression")
+def _call(data: bytes, apply) -> tuple[str | None, object]:
+    """The name of the function a call applies (``nixast.call_name``) and its last argument.
 
-
-def _value_sets(data: bytes, node) -> list:
-    """The set literals among ``_unwrap_values(data, node)``.
-
-    Only a call or parentheses can stand for other nodes, so a set literal
-    or any other value is answered without that loop.
+    ``nixast.apply_head`` less the list of all arguments: ``mkIf c x``
+    only needs ``x``.
     """
-    if node is None:
-        return []
-    kind = node.type
-    if kind in _SET_TYPES:
-        return [node]
-    if kind != "apply_expression" and kind not in nixast.WRAPPERS:
-        return []
-    return [inner for inner in _unwrap_values(data, node) if inner.type in _SET_TYPES]
+    argument = apply.child_by_field_name("argument")
+    head = nixast.unwrap(apply.child_by_field_name("function"))
+    while head is not None and head.type == "apply_expression":
+        head = nixast.unwrap(head.child_by_field_name("function"))
+    return nixast.call_name(data, head), argument
 
 
-#: What :meth:`_Under.reach` says of a path.
+#: What :func:`_step` says of a path.
 AWAY, LEADS, MATCHES = 0, 1, 2
 _END = object()  # in an _Under trie: a prefix ends here
 
@@ -111,18 +111,9 @@ class _Under:
             node[prefix[-1]] = _END
         self.everything = any(not p for p in under)
 
-    def reach(self, path) -> int:
-        """MATCHES, LEADS (to a prefix) or AWAY (from all of them)."""
-        if self.everything:
-            return MATCHES
-        node = self.trie
-        for name in path:
-            node = node.get(name)
-            if node is None:
-                return AWAY
-            if node is _END:
-                return MATCHES
-        return LEADS
+    def walked(self) -> dict | None:
+        """The trie a walk starts from (see ``_step``); None when every path matches."""
+        return None if self.everything else self.trie
 
 
 @lru_cache(maxsize=8)
@@ -171,13 +162,52 @@ def _top_level(source) -> tuple[list, list] | None:
         return None
     data = source.data
     bindings = _bindings(body)
-    return bindings, [nixast.binding_path(data, b) for b in bindings]
+    return bindings, [_path(data, b) for b in bindings]
+
+
+#: The bytes of a path of plain identifiers, as in ``nixast.attrpath_names``.
+_IDENTIFIER_PATH_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-."
+
+
+def _path(data: bytes, binding) -> list[str | None]:
+    """``nixast.binding_path``, its common case (identifiers joined by dots) inline.
+
+    The walks below ask this of every binding they meet, so the call saved
+    per binding is a good part of their cost; anything else (quotes,
+    ``${…}``, comments, errors) is left to ``nixast.attrpath_names``.
+    """
+    attrpath = binding.child_by_field_name("attrpath")
+    if attrpath is None:
+        return []
+    text = data[attrpath.start_byte : attrpath.end_byte]
+    if text and not text.translate(None, _IDENTIFIER_PATH_BYTES) and not attrpath.has_error:
+        return text.decode("ascii").split(".")
+    return nixast.attrpath_names(data, attrpath)
+
+
+def _step(trie, path) -> tuple[int, dict | None]:
+    """MATCHES, LEADS (to a prefix) or AWAY (from all of them): where ``path`` goes from ``trie``.
+
+    ``trie`` is an ``_Under`` trie or the part of one that the path above
+    ``path`` leads to; also returned is the part that ``path`` leads to
+    (None unless LEADS), so a walk goes on from there instead of from the
+    root.
+    """
+    node = trie
+    for name in path:
+        node = node.get(name)
+        if node is None:
+            return AWAY, None
+        if node is _END:
+            return MATCHES, None
+    return LEADS, node
 
 
 def _definitions(data: bytes, top: tuple[list, list], limit: _Under | None) -> list[tuple[tuple[str, ...], object]]:
     """``option_definitions``; with ``limit``, only those at or below its prefixes."""
     bindings, paths = top
-    explicit = any(path[:1] == ["config"] or path[:1] == ["options"] for path in paths)
+    explicit = any(path and path[0] in ("config", "options") for path in paths)
+    trie = limit.walked() if limit is not None else None
     found: list[tuple[tuple[str, ...], object]] = []
     for binding, path in zip(bindings, paths):
         if not path or None in path:
@@ -189,24 +219,22 @@ def _definitions(data: bytes, top: tuple[list, list], limit: _Under | None) -> l
         elif path[0] in NOT_OPTIONS or path[0] == "config":
             continue
         full = tuple(path)
-        reach = limit.reach(full) if limit is not None and full else MATCHES
+        reach, below = _step(trie, full) if trie is not None and full else (MATCHES, None)
         if reach == AWAY:
             continue
-        value = binding.child_by_field_name("expression")
         if not full:
-            for inner in _value_sets(data, value):
-                found.extend(_flatten(data, inner, (), binding, limit))
-            continue
-        if reach == MATCHES:
+            below = trie
+        elif reach == MATCHES:
             found.append((full, binding))
         if len(full) < MAX_DEPTH:
-            for inner in _value_sets(data, value):
-                found.extend(_flatten(data, inner, full, binding, limit))
+            for inner in _value_sets(data, binding.child_by_field_name("expression")):
+                found.extend(_flatten(data, inner, full, binding, below))
     return found
 
 
 def _declarations(data: bytes, top: tuple[list, list], limit: _Under | None) -> list[tuple[str, ...]]:
     """``option_declarations``; with ``limit``, those ``options_near`` lists."""
+    trie = limit.walked() if limit is not None else None
     declared: list[tuple[str, ...]] = []
     for binding, path in zip(*top):
         if not path or path[0] != "options" or None in path:
@@ -214,47 +242,48 @@ def _declarations(data: bytes, top: tuple[list, list], limit: _Under | None) -> 
         prefix = tuple(path[1:])
         if prefix:
             if limit is not None:
-                if limit.reach(prefix) == AWAY:
+                if trie is not None and _step(trie, prefix)[0] == AWAY:
                     continue
                 declared.append(prefix)
                 continue  # what it declares below is below it
             declared.append(prefix)
         for inner in _value_sets(data, binding.child_by_field_name("expression")):
-            declared.extend(full for full, _ in _flatten(data, inner, prefix, binding, limit, outermost=True))
+            declared.extend(full for full, _ in _flatten(data, inner, prefix, binding, trie, outermost=limit is not None))
     return declared
 
 
-def _flatten(
-    data: bytes, attrset, prefix: tuple[str, ...], anchor, limit: _Under | None = None, outermost: bool = False
-) -> list:
+def _flatten(data: bytes, attrset, prefix: tuple[str, ...], anchor, trie: dict | None = None, outermost: bool = False) -> list:
     """(path, binding) of the nested bindings of a set, ``prefix`` prepended, down to MAX_DEPTH names.
 
-    With ``limit``, only those at or below one of its prefixes, and the walk
-    skips the values of bindings that do not lead to one. With
-    ``outermost`` too, those that lead to a prefix are kept as well, but
-    nothing below a kept one.
+    With ``trie`` (the part of an ``_Under`` trie that ``prefix`` leads
+    to; None where every path counts), only those at or below one of its
+    prefixes, and the walk skips the values of bindings that do not lead to
+    one. With ``outermost``, those that lead to a prefix are kept as well,
+    but nothing below a kept one.
     """
     found = []
-    stack = [(attrset, prefix)]
+    stack = [(attrset, prefix, trie)]
     while stack:
-        current, base = stack.pop()
+        current, base, node = stack.pop()
         for binding in _bindings(current):
-            path = nixast.binding_path(data, binding)
+            path = _path(data, binding)
             if not path or None in path:
                 continue
             full = base + tuple(path)
-            if limit is not None:
-                reach = limit.reach(full)
+            below = None
+            if node is not None:
+                reach, below = _step(node, path)
                 if reach == AWAY:
                     continue
-                if outermost:
+                if outermost or reach == MATCHES:
                     found.append((full, binding))
-                    continue
-                if reach == MATCHES:
-                    found.append((full, binding))
+                    if outermost:
+                        continue
             else:
                 found.append((full, binding))
+                if outermost:
+                    continue
             if len(full) < MAX_DEPTH:
                 for inner in _value_sets(data, binding.child_by_field_name("expression")):
-                    stack.append((inner, full))
+                    stack.append((inner, full, below))
     return found

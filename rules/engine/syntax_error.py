@@ -14,6 +14,7 @@ sweep (:func:`flakelint.parse.locate`).
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import unicodedata
 
@@ -31,11 +32,29 @@ MAX_LOOKUPS = 50
 KEYWORDS = ("assert", "else", "if", "in", "inherit", "let", "or", "rec", "then", "with")
 INT64_MAX = 2**63 - 1
 _IDENTIFIER_CHAR = rb"A-Za-z0-9_'\-"
-_IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-")
-# One search per keyword: a literal first byte lets `re` skip ahead in C, where
-# one alternation behind a lookbehind tests every position of the file.
+
+
+def _keyword_search(words: tuple[str, ...]):
+    """The ``search`` of a regex for ``words`` standing as words of their own.
+
+    Each word's lookbehind comes after the word itself (`in(?<![...]in)`), so
+    the pattern starts with a literal and `re` skips ahead to it in C; a
+    lookbehind in front would make it try every position of the file. Words
+    grouped in one search share their first letter (the shared prefix stays
+    literal); longer words come first, so `inherit` is not cut to `in`.
+    """
+    branches = [
+        re.escape(word) + rb"(?<![" + _IDENTIFIER_CHAR + rb"]" + re.escape(word) + rb")"
+        for word in sorted((w.encode() for w in words), key=len, reverse=True)
+    ]
+    return re.compile(rb"(?:" + b"|".join(branches) + rb")(?![" + _IDENTIFIER_CHAR + rb"])").search
+
+
+# One search per first letter of the keywords (`if`, `in` and `inherit` share
+# one): an alternation of words with different first letters would be tried
+# at every occurrence of any of those letters, far slower than a few scans.
 _KEYWORD_SEARCHES = tuple(
-    (k.encode(), re.compile(re.escape(k.encode()) + rb"(?![" + _IDENTIFIER_CHAR + rb"])")) for k in KEYWORDS
+    _keyword_search(tuple(k for k in KEYWORDS if k[0] == first)) for first in sorted({k[0] for k in KEYWORDS})
 )
 # A `/` that ends a path fragment (the next byte cannot continue a path), or a `//`.
 _PATH_RE = re.compile(rb"/(?![A-Za-z0-9._+\-/$])|//")
@@ -106,7 +125,8 @@ class SyntaxErrorRule(FileRule):
     severity = Severity.ERROR
 
     def check(self, source):
-        if source.has_bom:
+        has_bom = source.has_bom
+        if has_bom:
             yield self.diagnostic(
                 source,
                 start=0,
@@ -120,7 +140,7 @@ class SyntaxErrorRule(FileRule):
             for diagnostic, span in self._regions(source):
                 spans.append(span)
                 yield diagnostic
-        elif not source.has_bom and all(child.type == "comment" for child in root.children):
+        elif not has_bom and _only_comments(root):
             yield self.diagnostic(
                 source,
                 start=0,
@@ -219,15 +239,9 @@ class SyntaxErrorRule(FileRule):
     # -- what Nix rejects although the grammar accepts it -------------------
 
     def _stricter_than_grammar(self, source, spans):
-        starts = [span[0] for span in spans]
-
-        def in_error(offset):
-            index = bisect.bisect_right(starts, offset) - 1
-            return index >= 0 and offset < spans[index][1]
-
         found = []
         for node, message, hint in _strict_findings(source):
-            if not in_error(node.start_byte):
+            if not _in_spans(spans, node.start_byte):
                 found.append((node.start_byte, node.end_byte, message, hint))
                 if len(found) > MAX_REGIONS:
                     break
@@ -240,6 +254,22 @@ class SyntaxErrorRule(FileRule):
                 )
                 break
             yield self.diagnostic(source, start=start, end=end, message=message, hint=hint)
+
+
+def _only_comments(root) -> bool:
+    """Does the file hold no expression (no child of the root but comments, or none at all)?"""
+    for child in root.children:
+        if child.type != "comment":
+            return False
+    return True
+
+
+def _in_spans(spans: list[tuple[int, int]], offset: int) -> bool:
+    """Is ``offset`` inside the last of ``spans`` (sorted by start) that starts at or before it?"""
+    if not spans:
+        return False
+    index = bisect.bisect_right(spans, (offset, math.inf)) - 1
+    return index >= 0 and offset < spans[index][1]
 
 
 def _content_end(source) -> int:
@@ -287,17 +317,35 @@ def _strict_findings(source):
     """(node, message, hint) for Nix-invalid input that tree-sitter-nix accepts, in order."""
     data = source.data
     root = source.root_node
-    candidates = sorted(
-        [(offset, "keyword") for offset in _keyword_offsets(data)]
-        + [(m.start(), "path") for m in _PATH_RE.finditer(data)]
-        + [(offset, "integer") for offset in _big_integer_offsets(data)]
-        + ([(m.start(1), "uri") for m in _AT_URI_RE.finditer(data)] if b"@" in data else [])
-    )
-    kinds = dict(candidates)
-    offsets = _without_other_tokens(root, [offset for offset, _ in candidates], kinds)
+    candidates = _candidates(data)
+    if candidates:
+        kinds = dict(candidates)
+        offsets = _without_other_tokens(root, [offset for offset, _ in candidates], kinds)
+        if offsets:
+            yield from _located_findings(source, offsets, kinds)
+    if b"\x0b" in data or b"\x0c" in data:
+        # Rare; the usual case is found without testing every byte against a class.
+        yield from _odd_space_findings(data, root)
+
+
+def _candidates(data: bytes) -> list[tuple[int, str]]:
+    """(offset, kind) where Nix-invalid input may start, sorted (an offset can repeat with another kind)."""
+    found = [(offset, "keyword") for offset in _keyword_offsets(data)]
+    found += [(m.start(), "path") for m in _PATH_RE.finditer(data)]
+    found += [(offset, "integer") for offset in _big_integer_offsets(data)]
+    if b"@" in data:
+        found += [(m.start(1), "uri") for m in _AT_URI_RE.finditer(data)]
+    found.sort()
+    return found
+
+
+def _located_findings(source, offsets: list[int], kinds: dict):
+    """What :func:`_strict_findings` reports at ``offsets`` (ascending), each located in the tree."""
+    data = source.data
+    root = source.root_node
     seen = set()
     budget = [MAX_LOOKUPS]  # sibling searches for `or` in lists, each as wide as the list
-    for found in locate(root, offsets) if offsets else ():
+    for found in locate(root, offsets):
         node, kind = found.node, kinds[found.offset]
         if node.start_byte in seen:
             continue
@@ -329,8 +377,10 @@ def _strict_findings(source):
                 f"syntax error: Nix reads `{_clip(name)}:` and the text after it as a URI, not as a function's argument",
                 "put a space after the `:`",
             )
-    if b"\x0b" not in data and b"\x0c" not in data:
-        return  # the usual case, found without testing every byte against a class
+
+
+def _odd_space_findings(data: bytes, root):
+    """Form feeds and vertical tabs between tokens (outside strings and comments)."""
     for looked, match in enumerate(_ODD_SPACE_RE.finditer(data)):
         if looked == MAX_LOOKUPS:
             break
@@ -348,21 +398,19 @@ def _keyword_offsets(data: bytes) -> list[int]:
     """Where a keyword stands as a word of its own (not inside a longer name), unsorted.
 
     The offsets an alternation of the keywords between a lookbehind and a
-    lookahead for identifier bytes would find. Each search's lookahead ends
-    the word; the byte before is tested here. At most one keyword fits at an
-    offset (`in` needs a non-identifier byte after it, `inherit` an `h`).
-    A search starts at the keyword's first occurrence, found by
-    ``bytes.find`` (faster than `re`, and most files lack most keywords).
+    lookahead for identifier bytes would find. At most one keyword fits at
+    an offset (`in` needs a non-identifier byte after it, `inherit` an `h`).
+    Most files hold each keyword a few times or not at all, so one
+    ``search`` per match (the first proving most searches empty) costs less
+    than setting up a ``finditer`` for each.
     """
     offsets = []
-    find = data.find
-    identifier = _IDENTIFIER_BYTES
-    for word, search in _KEYWORD_SEARCHES:
-        first = find(word)
-        if first >= 0:
-            offsets += [
-                start for match in search.finditer(data, first) if (start := match.start()) == 0 or data[start - 1] not in identifier
-            ]
+    append = offsets.append
+    for search in _KEYWORD_SEARCHES:
+        match = search(data)
+        while match is not None:
+            append(match.start())
+            match = search(data, match.end())
     return offsets
 
 

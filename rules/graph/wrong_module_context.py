@@ -187,16 +187,26 @@ class WrongModuleContext(RepoRule):
         them itself, so a crash is reported as before). The declarations are
         only those that can decide ``_declared`` for such a definition (see
         ``options_near``).
+
+        No byte test comes first: the walk itself looks only into bindings
+        that lead to a root, which costs less than searching every file's
+        text for the roots' names (``check`` still skips, with that test,
+        the files whose definitions it need not read). Declarations count
+        only where the text says ``options``, as they always have (a name
+        written with an escape, ``"opt\\ions"``, does not).
         """
         if source.has_error:
             return [], []
-        want_declared = b"options" in source.data
-        want_defined = _may_define_foreign(source.data, {NIXOS, HOME})
         try:
-            declared, defined = options_near(source, all_roots(), declarations=want_declared, definitions=want_defined)
+            declared, defined = options_near(source, all_roots())
         except Exception:  # noqa: BLE001 - see above; the declarations alone, to fail as before if they fail
-            return options_near(source, all_roots(), declarations=want_declared, definitions=False)[0], None
-        return declared, [(option, binding.start_byte, binding.end_byte) for option, binding in defined]
+            return self._declared_in(source, options_near(source, all_roots(), definitions=False)[0]), None
+        return self._declared_in(source, declared), [(option, binding.start_byte, binding.end_byte) for option, binding in defined]
+
+    @staticmethod
+    def _declared_in(source, declared: list) -> list:
+        """``declared``, unless the file's text never says ``options`` (see ``summarize``)."""
+        return declared if not declared or b"options" in source.data else []
 
     def _declared_by_repo(self, repo) -> set[tuple[str, ...]]:
         """Options the repository declares itself: a custom ``options.home.x`` is no evidence."""

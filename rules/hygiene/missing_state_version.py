@@ -5,9 +5,10 @@ from dataclasses import dataclass
 
 from flakelint import nixast
 from flakelint.diagnostic import Severity
-from flakelint.facts import MODULE_USAGES
+from flakelint.facts import MODULE_USAGES, file_facts
 from flakelint.graph import FileIndex, resolve
 from flakelint.rule import RepoRule
+from flakelint.secrets import bindings_named_at, escape_pattern
 from flakelint.wiring import node_at
 
 #: configuration kind -> (the option, the component before `stateVersion`, output name)
@@ -30,6 +31,10 @@ MAX_FILES = 5_000
 OWN_OUTPUTS = {"self", "outputs"}
 MODULE_OUTPUTS = {"nixosModules", "nixosModule", "homeManagerModules", "homeManagerModule", "homeModules", "darwinModules", "darwinModule"}
 MAX_STEPS = 512
+SIDES = ("system", "home")
+#: Escapes in a quoted name that could spell `stateVersion` / `imports` (see :func:`_bindings_named`).
+STATE_VERSION_ESCAPE = escape_pattern("stateVersion", lowered=False)
+IMPORTS_ESCAPE = escape_pattern("imports", lowered=False)
 
 
 class Unknown(Exception):
@@ -44,32 +49,80 @@ def sets_state_version(data: bytes, root, side: str, captures=None) -> bool:
     ``captures(query)`` runs a query over ``root`` (for a whole file, the
     file's remembered :meth:`~flakelint.parse.SourceFile.captures`).
     """
-    if b"stateVersion" not in data[root.start_byte : root.end_byte]:
-        return False
-    captures = captures or (lambda query: nixast.captures(query, root))
-    other = 0
-    for binding in captures("(binding) @b").get("b", []):
+    return state_version_sides(data, root, captures)[side]
+
+
+def state_version_sides(data: bytes, root, captures=None) -> dict[str, bool]:
+    """:func:`sets_state_version` for both sides, from one look at the module.
+
+    Only the places where the text says ``stateVersion`` are looked at: the
+    bindings whose attribute path holds it, and the names and string
+    fragments that hold it.
+    """
+    spans = _spans(data, root, b"stateVersion")
+    if not spans:
+        return {side: False for side in SIDES}
+    enclosing = []  # the component before `stateVersion` of each `….stateVersion` binding (None: any side)
+    for binding in _bindings_named(data, root, spans, STATE_VERSION_ESCAPE, captures):
         local = nixast.binding_path(data, binding)
         if not local or local[-1] != "stateVersion":
             continue
         path = nixast.full_attrpath(data, binding)
-        if len(path) >= 2 and path[-2] is not None and path[-2] != side:
-            other += 1
+        enclosing.append(path[-2] if len(path) >= 2 else None)
+    found = {}
+    mentions = None
+    for side in SIDES:
+        if any(name is None or name == side for name in enclosing):
+            found[side] = True
             continue
-        return True
-    mentions = 0  # `stateVersion` as a name anywhere but in comments (`inherit stateVersion;` …)
-    for node in captures("(identifier) @i (string_fragment) @i").get("i", []):
-        if b"stateVersion" in data[node.start_byte : node.end_byte]:
-            mentions += 1
-    return mentions > other
+        if mentions is None:
+            mentions = _mentions(root, spans)
+        found[side] = mentions > len(enclosing)  # more mentions than the other side's settings
+    return found
+
+
+def _mentions(root, spans) -> int:
+    """How many names and string fragments hold ``stateVersion`` (``inherit stateVersion;`` …), not counting comments.
+
+    Both are leaves: the smallest node over an occurrence is the one that holds it.
+    """
+    holders = set()
+    for start, end in spans:
+        node = root.descendant_for_byte_range(start, end)
+        if node is not None and node.type in ("identifier", "string_fragment"):
+            holders.add((node.start_byte, node.end_byte))
+    return len(holders)
+
+
+def _spans(data: bytes, root, name: bytes) -> list[tuple[int, int]]:
+    """The byte ranges where ``name`` occurs in the text of ``root``."""
+    spans = []
+    at = data.find(name, root.start_byte, root.end_byte)
+    while at != -1:
+        spans.append((at, at + len(name)))
+        at = data.find(name, at + 1, root.end_byte)
+    return spans
+
+
+def _bindings_named(data: bytes, root, spans, escape, captures=None) -> list:
+    """The bindings below ``root`` whose attribute path may end in the name found at ``spans``.
+
+    All bindings when an escape in a quoted name (``"state\\Version"``)
+    could spell the name where the text does not. Either way in file order
+    (the query's own order changes from run to run).
+    """
+    if escape.search(data, root.start_byte, root.end_byte):
+        captures = captures or (lambda query: nixast.captures(query, root))
+        return sorted(captures("(binding) @b").get("b", []), key=lambda binding: binding.start_byte)
+    return bindings_named_at(root, spans)
 
 
 def check_imports(data: bytes, root, captures=None) -> None:
     """Raise :class:`Unknown` when an ``imports`` list holds something flakelint cannot follow."""
-    if b"imports" not in data[root.start_byte : root.end_byte]:
+    spans = _spans(data, root, b"imports")
+    if not spans:
         return  # no `imports` binding to look at (most files)
-    captures = captures or (lambda query: nixast.captures(query, root))
-    for binding in captures("(binding) @b").get("b", []):
+    for binding in _bindings_named(data, root, spans, IMPORTS_ESCAPE, captures):
         path = nixast.binding_path(data, binding)
         if path and path[-1] == "imports":
             _check_list(data, binding.child_by_field_name("expression"))
@@ -482,10 +535,8 @@ def file_unit(source) -> tuple[dict, str | None, frozenset] | None:
     """
     if source.has_error:
         return None
-    from flakelint.facts import file_facts
-
     root = source.root_node
-    sets = {side: sets_state_version(source.data, root, side, source.captures) for side in ("system", "home")}
+    sets = state_version_sides(source.data, root, source.captures)
     imports, strong = _imports_and_strong(source, root, file_facts(source).refs, source.captures)
     return sets, imports, strong
 

@@ -100,10 +100,11 @@ class ImpureBuiltin(RepoRule):
         data = source.data
         found = {"path": source.captures(PATHS_QUERY).get("path", [])}
         if b"~/" in data:
-            found["home"] = source.captures("(hpath_expression) @home").get("home", [])
+            found["home"] = _home_paths(source)
         # Only selects ending in an impure builtin's name: a byte test, then
         # a query that matches on that name in C (no walk over every select).
-        if any(name in data for name in IMPURE_NAMES):
+        # Every name in IMPURE starts with `builtins` (a variable, its text).
+        if b"builtins" in data and any(name in data for name in IMPURE_NAMES):
             found["select"] = [
                 node.parent.parent
                 for node in nixast.captures(IMPURE_SELECT_QUERY, source.root_node).get("attr", [])
@@ -118,6 +119,8 @@ class ImpureBuiltin(RepoRule):
                 continue
             candidates.append(("select", node.start_byte, node.end_byte, dotted))
         for node in found.get("path", []):
+            if data[node.start_byte : node.start_byte + 1] != b"/":
+                continue  # not absolute (most paths): no need to decode it
             text = source.text(node)
             if not text.startswith("/") or text in ("/.", "/") or text.startswith(("/nix/store/", "/${")):
                 continue
@@ -154,6 +157,31 @@ class ImpureBuiltin(RepoRule):
                         message=f"`{text}` is a path in the home directory of whoever evaluates: pure evaluation refuses it",
                         hint="put the file in the repository and refer to it with a relative path",
                     )
+
+
+def _home_paths(source) -> list:
+    """The ``~/…`` paths of a file, in file order.
+
+    Each begins with a ``~/…`` fragment, so the smallest node over a ``~/``
+    of the text is that fragment (or the path itself) when the ``~/`` starts
+    a path: a look at the few places the text says ``~/`` instead of a query
+    over the whole tree (``~/`` is common in comments and strings).
+    """
+    data = source.data
+    root = source.root_node
+    found = {}
+    at = data.find(b"~/")
+    while at != -1:
+        node = root.descendant_for_byte_range(at, at + 2)
+        for _ in range(2):
+            if node is None:
+                break
+            if node.type == "hpath_expression":
+                found.setdefault((node.start_byte, node.end_byte), node)
+                break
+            node = node.parent
+        at = data.find(b"~/", at + 1)
+    return [found[key] for key in sorted(found)]
 
 
 def _names_repository_path(repo, text: str) -> bool:
