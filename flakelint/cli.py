@@ -8,6 +8,7 @@ for one; a failure is one line on stderr.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import sys
@@ -33,7 +34,7 @@ class DefaultToCheck(click.Group):
         return super().parse_args(ctx, args)
 
     def main(self, *args, **kwargs):
-        """As a program (standalone mode): flush the output, then end the process at once.
+        """As a program (standalone mode): no cycle collector, flush the output, then end the process at once.
 
         Tearing down the interpreter (freeing every tree, fact and finding
         of a large repository one object at a time) costs a tenth of a
@@ -46,6 +47,11 @@ class DefaultToCheck(click.Group):
         as_program = not args and kwargs.get("args") is None and kwargs.get("standalone_mode", True)
         if not as_program:
             return super().main(*args, **kwargs)
+        # The cycle collector stays off for the whole process, not only while
+        # linting (engine.collector_paused): turned back on after a large run
+        # it would first scan every object still alive (0.07 s at 4,000
+        # files) just before the process ends anyway.
+        gc.disable()
         try:
             super().main(*args, **kwargs)
             code = 0

@@ -17,9 +17,11 @@ those results, parsing again only the files a rule looks into
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from flakelint.config import Settings, find_config, load_settings
@@ -98,6 +100,34 @@ def lint(
     use_cache: bool = False,
 ) -> Result:
     """Lint every PATH; the public entry point the CLI uses (which turns the cache on)."""
+    with collector_paused():
+        return _lint(paths, overrides, now, keep_repos, use_cache)
+
+
+@contextmanager
+def collector_paused():
+    """Python's cycle collector off for the run (and in the workers it forks).
+
+    A run allocates millions of small objects (path facts, summaries, the
+    results unpickled from the workers) and none of them form cycles the
+    run needs collected: tree-sitter's nodes and trees hold no references
+    back, and every structure is a tree of dicts, lists and tuples. With the
+    collector on, its generations are scanned over and over as those
+    objects arrive (0.1 s of a 4,000-file run, 0.5 s at 8,000); peak RSS is
+    the same either way (bench/RESULTS.md). Reference counting still frees
+    everything as usual; the collector's state is restored afterwards, so
+    a caller embedding flakelint keeps its own setting.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _lint(paths, overrides, now, keep_repos, use_cache) -> Result:
     overrides = overrides or Overrides()
     now = time.time() if now is None else now
     diagnostics: list[Diagnostic] = []
@@ -524,9 +554,11 @@ def _run_rules(rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None
             continue
         analysed += 1
         raw.extend(outcome.diagnostics)
-    for rule in rules:
-        if isinstance(rule, RepoRule):
-            raw.extend(run_repo_rule(rule, repo))
+    from flakelint.pool import can_fork, jobs_for
+    from flakelint.repo_stage import run_repo_rules
+
+    parallel = jobs_for(len(paths), jobs) > 1 and can_fork()
+    raw.extend(run_repo_rules([rule for rule in rules if isinstance(rule, RepoRule)], repo, run_repo_rule, parallel))
     return analysed
 
 

@@ -88,16 +88,15 @@ def file_timeout() -> float:
     return value if value > 0 else DEFAULT_FILE_TIMEOUT
 
 
-def _start_method() -> str:
-    import multiprocessing
+def can_fork() -> bool:
+    """Whether ``fork`` is safe here: Linux (macOS's system libraries are not fork-safe, Windows has none)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
-    methods = multiprocessing.get_all_start_methods()
+
+def _start_method() -> str:
     # fork: the workers inherit the already imported rules and parser (no
-    # import cost); the main process has no threads at this point. Elsewhere
-    # (macOS, Windows) fork is unsafe or absent.
-    if sys.platform.startswith("linux") and "fork" in methods:
-        return "fork"
-    return "spawn"
+    # import cost); the main process has no threads at this point.
+    return "fork" if can_fork() else "spawn"
 
 
 @dataclass(frozen=True)

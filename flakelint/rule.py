@@ -68,6 +68,10 @@ class Rule:
     #: False when the docstring's examples cannot be linted as text (binary
     #: input, a crashing rule); the rule's tests then cover it directly.
     runnable_examples: ClassVar[bool] = True
+    #: How much work the rule's repository check is next to a typical one's
+    #: (measured on large repositories): the repository stage hands rules to
+    #: its two processes heaviest first (:mod:`flakelint.repo_stage`).
+    cost: ClassVar[int] = 1
 
     def __init__(self, settings: dict[str, Any] | None = None, now: float | None = None):
         self.settings = {key: option.default for key, option in self.options.items()}

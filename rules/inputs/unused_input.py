@@ -138,6 +138,7 @@ class UnusedInput(RepoRule):
     """
 
     code = "FL111"
+    cost = 3  # scheduling hint for the repository stage (measured; see Rule.cost)
     name = "unused-input"
     severity = Severity.WARNING
 

@@ -79,6 +79,7 @@ class HostWithoutDirectory(RepoRule):
     """
 
     code = "FL301"
+    cost = 2  # scheduling hint for the repository stage (measured; see Rule.cost)
     name = "host-without-directory"
     severity = Severity.WARNING
 

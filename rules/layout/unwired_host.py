@@ -68,6 +68,7 @@ class UnwiredHost(RepoRule):
     """
 
     code = "FL302"
+    cost = 2  # scheduling hint for the repository stage (measured; see Rule.cost)
     name = "unwired-host"
     severity = Severity.WARNING
 

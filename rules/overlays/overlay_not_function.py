@@ -72,6 +72,7 @@ class OverlayNotFunction(RepoRule):
     """
 
     code = "FL401"
+    cost = 3  # scheduling hint for the repository stage (measured; see Rule.cost)
     name = "overlay-not-function"
     severity = Severity.ERROR
 

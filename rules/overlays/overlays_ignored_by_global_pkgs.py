@@ -143,6 +143,7 @@ class OverlaysIgnoredByGlobalPkgs(RepoRule):
     """
 
     code = "FL407"
+    cost = 3  # scheduling hint for the repository stage (measured; see Rule.cost)
     name = "overlays-ignored-by-global-pkgs"
     severity = Severity.WARNING
 

@@ -1,0 +1,271 @@
+"""The repository rules, shared out between this process and one forked child.
+
+Why: after the per-file stage the repository rules ran one after another in
+the main process while the machine's other CPUs idled (0.4–0.5 s of a
+4,000-file run on two CPUs, more where FL502 walks many hosts). The rules
+only read the repository model, so a child forked once that model is built
+has all of it at no cost (copy-on-write: nothing is pickled on the way in);
+only its findings come back, and those are small.
+
+How:
+
+- The import graph (with the flake model), which nearly every repository
+  rule reads, is built before forking, so the two processes do not both
+  build it.
+- The rules are handed out one at a time through a pipe that holds one byte
+  per rule, heaviest first (:attr:`flakelint.rule.Rule.cost`). Reading one
+  byte from a pipe is atomic, so two processes never take the same rule,
+  and whichever is free takes the next one: one slow rule does not hold the
+  other process up.
+- The findings are put back in rule order, so the report is the same as a
+  serial run's, byte for byte.
+
+Never lose a result: the child announces each rule when it takes it and
+again when it has finished it, and sends all its findings at the end. If it
+dies (or stays silent longer than the per-file limit,
+``FLAKELINT_FILE_TIMEOUT``), the rule it was running becomes one FL004
+finding — running that rule again here could take this process down too —
+and the rules it had finished are run again in this process. Only where
+``fork`` is safe (Linux; :func:`flakelint.pool.can_fork`) and only when the
+run is large enough to use worker processes; otherwise, and whenever a
+process or a pipe cannot be had, the rules run here one after another.
+
+Test hooks (tests/test_repo_stage.py only): ``FLAKELINT_TEST_KILL_RULE``
+names a rule code the child kills itself on (SIGKILL) when it takes it,
+``FLAKELINT_TEST_HANG_RULE`` one it sleeps on for an hour; with either set,
+the child takes rules before this process does, so that the named rule is
+the child's.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+
+from flakelint.diagnostic import Diagnostic
+
+#: Rules are numbered by one byte each in the pipe that shares them out.
+MAX_RULES = 255
+
+
+def run_repo_rules(rules: list, repo, run_one, parallel: bool) -> list[Diagnostic]:
+    """``run_one(rule, repo)`` for every rule, in two processes when ``parallel``; findings in rule order."""
+    if not parallel or len(rules) < 2 or len(rules) > MAX_RULES:
+        return _serial(rules, repo, run_one)
+    _prepare_shared(repo)
+    order = sorted(range(len(rules)), key=lambda i: -getattr(rules[i], "cost", 1))
+    try:
+        tokens_read, tokens_write = os.pipe()
+        results_read, results_write = os.pipe()
+    except OSError:
+        return _serial(rules, repo, run_one)
+    try:
+        os.write(tokens_write, bytes(order))  # at most 255 bytes: far below a pipe's capacity
+    finally:
+        os.close(tokens_write)
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (tokens_read, results_read, results_write):
+            os.close(fd)
+        return _serial(rules, repo, run_one)
+    if pid == 0:  # pragma: no cover - the child; its work is checked through the parent's results
+        os.close(results_read)
+        _child(rules, repo, run_one, tokens_read, results_write)
+    os.close(results_write)
+    found: dict[int, list[Diagnostic]] = {}
+    try:
+        if _test_hooks():  # the child takes rules first, so the hooked rule is surely its own
+            found.update(_collect(rules, repo, run_one, pid, results_read))
+        while True:
+            index = _take(tokens_read)
+            if index is None:
+                break
+            found[index] = run_one(rules[index], repo)
+        if not _test_hooks():
+            found.update(_collect(rules, repo, run_one, pid, results_read))
+    finally:
+        os.close(tokens_read)
+        os.close(results_read)
+    return [d for index in range(len(rules)) for d in found[index]]
+
+
+def _serial(rules, repo, run_one) -> list[Diagnostic]:
+    return [d for rule in rules for d in run_one(rule, repo)]
+
+
+def _prepare_shared(repo) -> None:
+    """Build what most rules read, once, before the fork (a failure is left for the rules to report)."""
+    try:
+        repo.graph  # noqa: B018 - built on first use; the child inherits it
+    except Exception:  # noqa: BLE001 - each rule that needs the graph fails again and becomes FL004
+        pass
+
+
+def _take(fd: int) -> int | None:
+    """The next rule's number from the shared pipe; None when none is left."""
+    while True:
+        try:
+            data = os.read(fd, 1)
+        except InterruptedError:
+            continue
+        return data[0] if data else None
+
+
+def _child(rules, repo, run_one, tokens: int, out: int) -> None:  # pragma: no cover - runs in the fork
+    """Take rules until none is left, announcing each; send the findings; end without teardown."""
+    import signal
+
+    status = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+        done: dict[int, list[Diagnostic]] = {}
+        while True:
+            index = _take(tokens)
+            if index is None:
+                break
+            _send(out, ("start", index))
+            _test_kill_or_hang(rules[index].code)
+            done[index] = run_one(rules[index], repo)
+            _send(out, ("done", index))
+        _send(out, ("findings", done))
+    except BaseException:  # noqa: BLE001 - the parent sees the missing findings and makes up for them
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _test_hooks() -> bool:
+    """Test hooks (tests/test_repo_stage.py only) are set: the child takes rules before this process does."""
+    return bool(os.environ.get("FLAKELINT_TEST_KILL_RULE") or os.environ.get("FLAKELINT_TEST_HANG_RULE"))
+
+
+def _test_kill_or_hang(code: str) -> None:  # pragma: no cover - runs in the fork
+    """``FLAKELINT_TEST_KILL_RULE=FLnnn``: the child kills itself taking that rule; ``..._HANG_RULE``: it sleeps."""
+    if os.environ.get("FLAKELINT_TEST_KILL_RULE") == code:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get("FLAKELINT_TEST_HANG_RULE") == code:
+        time.sleep(3600)
+
+
+def _send(fd: int, message) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _collect(rules, repo, run_one, pid: int, fd: int) -> dict[int, list[Diagnostic]]:
+    """The child's findings; what it could not deliver, made up for here."""
+    from flakelint.pool import file_timeout
+
+    limit = file_timeout()
+    started: list[int] = []
+    finished: set[int] = set()
+    findings: dict[int, list[Diagnostic]] | None = None
+    reader = _Messages(fd)
+    how = "died"
+    while findings is None:
+        message = reader.next(limit)
+        if message is _Messages.SILENT:
+            how = "hung"
+            _kill(pid)
+            break
+        if message is None:
+            break
+        kind, value = message
+        if kind == "start":
+            started.append(value)
+        elif kind == "done":
+            finished.add(value)
+        elif kind == "findings":
+            findings = value
+    status = _reap(pid)
+    if findings is not None:
+        return findings
+    made_up: dict[int, list[Diagnostic]] = {}
+    for index in started:
+        if index in finished:
+            made_up[index] = run_one(rules[index], repo)
+        else:
+            made_up[index] = [_lost_rule(rules[index], repo, how, status, limit)]
+    return made_up
+
+
+class _Messages:
+    """Length-prefixed pickles read from the child's pipe."""
+
+    SILENT = object()
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def next(self, limit: float):
+        """The next message; None at end of file; SILENT after ``limit`` seconds without a byte."""
+        import select
+
+        deadline = time.monotonic() + limit
+        while True:
+            if len(self.buffer) >= 8:
+                size = int.from_bytes(self.buffer[:8], "big")
+                if len(self.buffer) >= 8 + size:
+                    data = bytes(self.buffer[8 : 8 + size])
+                    del self.buffer[: 8 + size]
+                    try:
+                        return pickle.loads(data)
+                    except Exception:  # noqa: BLE001 - a torn message: as if the child died here
+                        return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self.SILENT
+            try:
+                ready, _, _ = select.select([self.fd], [], [], remaining)
+            except InterruptedError:
+                continue
+            if not ready:
+                continue
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+            deadline = time.monotonic() + limit
+
+
+def _kill(pid: int) -> None:
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _reap(pid: int) -> int | None:
+    """The child's wait status (it never outlives the run)."""
+    while True:
+        try:
+            return os.waitpid(pid, 0)[1]
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return None
+
+
+def _lost_rule(rule, repo, how: str, status: int | None, limit: float) -> Diagnostic:
+    if how == "hung":
+        why = f"it ran longer than {limit:g} seconds"
+    elif status is not None and os.WIFSIGNALED(status):
+        why = f"the process running it was killed by signal {os.WTERMSIG(status)}"
+    else:
+        why = "the process running it died"
+    anchor = "flake.nix" if repo.flake.has_flake_nix else "."
+    return Diagnostic(
+        code="FL004",
+        message=f"rule {rule.code} ({rule.name}) could not finish on the repository: {why}",
+        path=anchor,
+        hint="a bug in flakelint; run with --debug and report it",
+    )

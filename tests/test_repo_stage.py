@@ -1,0 +1,116 @@
+"""The repository rules in two processes: the same report as one process, and no rule lost to a dying child.
+
+Byte-identical reports with and without the split are pinned by
+``tests/test_pool.py`` (every fixture, ``--jobs 2`` against ``--jobs 1``:
+the split happens whenever workers are used). The tests here use the
+test-only hooks of :mod:`flakelint.repo_stage` (``FLAKELINT_TEST_KILL_RULE``,
+``FLAKELINT_TEST_HANG_RULE``), which make the forked child take rules first
+and die or hang on the one named.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from flakelint.pool import can_fork
+from flakelint.repo_stage import run_repo_rules
+from test_pool import generated_repo, json_report
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="the repository stage forks only where fork is safe (Linux)")
+
+#: A repository rule with findings in the generated repository, taken late
+#: (rules are handed out heaviest first, then by code): the child finishes
+#: several rules before it.
+VICTIM = "FL306"
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    return generated_repo(tmp_path_factory.mktemp("repo-stage"))
+
+
+@pytest.fixture(scope="module")
+def serial(repo):
+    result = json_report(repo, 1)
+    assert result.returncode == 1, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_victim_rule_has_findings_to_lose(serial):
+    assert any(d["code"] == VICTIM for d in serial)
+    assert any(d["code"] in ("FL112", "FL114") for d in serial)  # rules the child finishes before it
+
+
+def test_a_child_killed_on_a_rule_costs_that_rule_only(repo, serial):
+    result = json_report(repo, 2, env={"FLAKELINT_TEST_KILL_RULE": VICTIM})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    found = json.loads(result.stdout)
+    lost = [d for d in found if d["code"] == "FL004"]
+    assert len(lost) == 1
+    assert f"rule {VICTIM} " in lost[0]["message"]
+    assert "killed by signal 9" in lost[0]["message"]
+    # Everything else is there, in order: rules the child had finished were run again here.
+    assert [d for d in found if d["code"] != "FL004"] == [d for d in serial if d["code"] != VICTIM]
+
+
+def test_a_hanging_child_is_stopped_and_its_rule_reported(repo, serial):
+    result = json_report(repo, 2, env={"FLAKELINT_TEST_HANG_RULE": VICTIM, "FLAKELINT_FILE_TIMEOUT": "1"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    found = json.loads(result.stdout)
+    lost = [d for d in found if d["code"] == "FL004"]
+    assert len(lost) == 1
+    assert f"rule {VICTIM} " in lost[0]["message"]
+    assert "longer than 1 seconds" in lost[0]["message"]
+    assert [d for d in found if d["code"] != "FL004"] == [d for d in serial if d["code"] != VICTIM]
+
+
+def test_the_hooks_do_nothing_in_one_process(repo, serial):
+    result = json_report(repo, 1, env={"FLAKELINT_TEST_KILL_RULE": VICTIM})
+    assert json.loads(result.stdout) == serial
+
+
+class _Recorder:
+    """A rule that reports which process ran it (a finding carries the pid in its message)."""
+
+    def __init__(self, code: str, cost: int = 1):
+        self.code = code
+        self.name = code.lower()
+        self.cost = cost
+
+
+def _run_with_pid(rule, repo):
+    from flakelint.diagnostic import Diagnostic
+
+    return [Diagnostic(code=rule.code, message=str(os.getpid()), path="flake.nix")]
+
+
+def test_both_processes_take_rules_and_the_order_is_the_rules(tmp_path):
+    rules = [_Recorder(f"FL9{i:02d}", cost=5 if i == 7 else 1) for i in range(40)]
+    found = run_repo_rules(rules, _NoGraph(), _slow(_run_with_pid), parallel=True)
+    assert [d.code for d in found] == [rule.code for rule in rules]
+    assert len({d.message for d in found}) == 2  # this process and the child both ran some
+    serial = run_repo_rules(rules, _NoGraph(), _run_with_pid, parallel=False)
+    assert {d.message for d in serial} == {str(os.getpid())}
+
+
+def _slow(run):
+    def slowly(rule, repo):
+        import time
+
+        time.sleep(0.01)
+        return run(rule, repo)
+
+    return slowly
+
+
+class _NoGraph:
+    """The least a repository needs here: building its graph fails (the rules would report it)."""
+
+    @property
+    def graph(self):
+        raise RuntimeError("no graph in this test")
