@@ -17,7 +17,9 @@ The key is a SHA-256 over everything those findings depend on:
   tracked, nested flakes, template status, paths its parent refers to;
 - the bytes of every ``.nix`` file and of ``flake.lock`` (or why a file could
   not be read), and size and modification time of every other file (rules
-  such as FL501 read them).
+  such as FL501 read them). A ``.nix`` file whose ``lstat`` matches the one
+  remembered with its hash is not read again: its remembered hash stands in
+  (see "file stamps" below).
 
 Rules that read the clock (FL108, FL109) are never cached: they run on
 every invocation, so a warm run returns exactly what a cold one would.
@@ -32,7 +34,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,8 +79,12 @@ def settings_fingerprint(settings) -> str:
     return json.dumps(data, sort_keys=True, default=sorted)
 
 
-def flake_key(flake, settings, contents: dict[str, object], lock_bytes: bytes | None, toplevel: str | None) -> str:
-    """The cache key of one flake's analysis (see the module docstring)."""
+def flake_key(flake, settings, contents: dict[str, object], lock_bytes: bytes | None, toplevel: str | None, digest_of=None) -> str:
+    """The cache key of one flake's analysis (see the module docstring).
+
+    ``digest_of(path)``: a readable file's content hash when the caller has
+    it (an unchanged file's is the cache's own, :func:`known_files`).
+    """
     digest = hashlib.sha256()
 
     def add(*parts: object) -> None:
@@ -93,8 +99,8 @@ def flake_key(flake, settings, contents: dict[str, object], lock_bytes: bytes | 
     for relpath in flake.files:
         add(relpath, "T" if tracked is not None and relpath in tracked else "U")
         content = contents.get(relpath)
-        if isinstance(content, bytes):
-            digest.update(hashlib.sha256(content).digest())
+        if isinstance(content, bytes) or hasattr(content, "has_directive"):  # read, or Unchanged
+            digest.update(digest_of(relpath) if digest_of is not None else hashlib.sha256(content).digest())
         elif content is not None:
             add(repr(content))
         elif relpath == "flake.lock" and lock_bytes is not None:
@@ -112,18 +118,94 @@ def flake_key(flake, settings, contents: dict[str, object], lock_bytes: bytes | 
     return digest.hexdigest()
 
 
+# ---------------------------------------------------------------- file stamps
+#
+# A warm run must still know that every file is unchanged, but need not read
+# and hash each one to know it: like git's index, an entry remembers for
+# each ``.nix`` file the ``lstat`` taken just before it was read (device,
+# inode, size, mode, modification and change times, in nanoseconds) with
+# the hash of the bytes read. When a file's ``lstat`` is the same next time,
+# its remembered hash stands in for reading it. The change time cannot be
+# set from user space (any write or chmod moves it), and the stamp is taken
+# before the read, so a file changed during or after the read no longer
+# matches. A file changed within the same tick of the file system's clock
+# as it was stamped could keep its times; so files changed less than
+# ``RACY_SECONDS`` before the run began are not stamped (read again next
+# time), as git does with "racily clean" entries. Stamps are used only by
+# the same flakelint code with the same read settings (the size limit
+# decides what is readable), and every stamped file must still be a regular
+# file inside the flake (not a symlink): the checks made before reading it.
+
+RACY_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class Known:
+    """A file's stamp, content hash, and whether its bytes hold ``flakelint:``."""
+
+    stamp: tuple
+    digest: bytes
+    has_directive: bool
+
+    def matches(self, info: os.stat_result) -> bool:
+        return _stamp(info) == self.stamp
+
+
+def _stamp(info: os.stat_result) -> tuple:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mode, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _read_context(settings) -> str:
+    return f"{code_fingerprint()}:{settings.max_file_size}"
+
+
+def known_files(entry: dict | None, settings) -> dict[str, Known]:
+    """The stamped files of a stored entry, when they were read as this run would read them."""
+    stamps = entry.get("stamps") if entry is not None else None
+    if not isinstance(stamps, dict) or stamps.get("read") != _read_context(settings):
+        return {}
+    known: dict[str, Known] = {}
+    try:
+        for path, (stamp, digest, has_directive) in stamps["files"].items():
+            known[path] = Known(tuple(stamp), bytes.fromhex(digest), bool(has_directive))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return {}
+    return known
+
+
+def file_stamps(seen: dict, sources, started_ns: int) -> dict[str, list]:
+    """Stamps worth remembering: readable files not changed within RACY_SECONDS of the run's start."""
+    newest = started_ns - RACY_SECONDS * 1_000_000_000
+    stamps: dict[str, list] = {}
+    for path, info in seen.items():
+        if path not in sources or max(info.st_mtime_ns, info.st_ctime_ns) >= newest:
+            continue
+        stamps[path] = [list(_stamp(info)), sources.digest(path).hex(), sources.has_directive(path)]
+    return stamps
+
+
 def _entry_path(root: str) -> Path:
     return cache_dir() / (hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".json")
 
 
 def load(root: str, key: str) -> dict | None:
     """The cached entry for this flake when its key matches, else None."""
+    return entry_for(read_entry(root), key)
+
+
+def read_entry(root: str) -> dict | None:
+    """The flake's entry as stored, whatever its key (None when absent or unreadable)."""
     try:
         with open(_entry_path(root), encoding="utf-8") as handle:
             entry = json.load(handle)
     except (OSError, ValueError):
         return None
-    if not isinstance(entry, dict) or entry.get("key") != key or entry.get("format") != FORMAT:
+    return entry if isinstance(entry, dict) and entry.get("format") == FORMAT else None
+
+
+def entry_for(entry: dict | None, key: str) -> dict | None:
+    """``entry`` with its findings, when it was stored under ``key``; else None."""
+    if entry is None or entry.get("key") != key:
         return None
     try:
         entry["diagnostics"] = [_diagnostic(item) for item in entry["diagnostics"]]
@@ -132,7 +214,16 @@ def load(root: str, key: str) -> dict | None:
     return entry
 
 
-def store(root: str, key: str, diagnostics: list[Diagnostic], analysed: int, templates: list[str], nested_refs: dict) -> None:
+def store(
+    root: str,
+    key: str,
+    diagnostics: list[Diagnostic],
+    analysed: int,
+    templates: list[str],
+    nested_refs: dict,
+    stamps: dict | None = None,
+    settings=None,
+) -> None:
     """Write an entry atomically; a failure to write is not an error (no cache, same result)."""
     entry = {
         "format": FORMAT,
@@ -142,6 +233,8 @@ def store(root: str, key: str, diagnostics: list[Diagnostic], analysed: int, tem
         "nested_refs": {root_: sorted(paths) for root_, paths in nested_refs.items()},
         "diagnostics": [_plain(d) for d in diagnostics],
     }
+    if stamps and settings is not None:
+        entry["stamps"] = {"read": _read_context(settings), "files": stamps}
     directory = cache_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)

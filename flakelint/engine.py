@@ -28,6 +28,7 @@ from flakelint.config import Settings, find_config, load_settings
 from flakelint.diagnostic import Diagnostic, Position, Severity
 from flakelint.discover import Flake, discover
 from flakelint.parse import (
+    DEFAULT_MAX_FILE_SIZE,
     LazySourceFile,
     ParseTimeout,
     SourceFile,
@@ -36,6 +37,7 @@ from flakelint.parse import (
     parse_source,
     parse_time_limit,
     read_source,
+    regular_inside,
 )
 from flakelint.registry import all_rules
 from flakelint.repo import Repo
@@ -195,12 +197,41 @@ def declared_templates(repo: Repo) -> set[str]:
     return roots
 
 
-def read_contents(flake: Flake, settings: Settings) -> dict[str, bytes | Unreadable | None]:
-    """The bytes of every ``.nix`` file of a flake, or why it cannot be read (None: skipped on purpose)."""
-    contents: dict[str, bytes | Unreadable | None] = {}
+@dataclass(frozen=True)
+class Unchanged:
+    """A file the result cache knows, whose ``lstat`` still matches the one taken when it was hashed.
+
+    Its bytes are not read unless something asks for them
+    (:meth:`LazySources.data`): its hash, and whether it holds a
+    suppression directive, are the cache's (:func:`flakelint.cache.known_files`).
+    """
+
+    digest: bytes
+    has_directive: bool
+
+
+def read_contents(
+    flake: Flake, settings: Settings, known: dict | None = None, seen: dict | None = None
+) -> dict[str, bytes | Unreadable | Unchanged | None]:
+    """The bytes of every ``.nix`` file of a flake, or why it cannot be read (None: skipped on purpose).
+
+    ``known`` (path -> :class:`flakelint.cache.Known`): files whose stamp
+    still matches come back as :class:`Unchanged`, unread. ``seen``
+    receives the stamp (``lstat``) of every regular file read or matched.
+    """
+    contents: dict[str, bytes | Unreadable | Unchanged | None] = {}
     real_dirs: dict[str, str] = {}
     for relpath in nix_candidates(flake.files):
-        data = read_source(os.path.join(flake.root, relpath), relpath, flake.root, settings.max_file_size, real_dirs)
+        abspath = os.path.join(flake.root, relpath)
+        remembered = known.get(relpath) if known else None
+        if remembered is not None:
+            info = regular_inside(abspath, flake.root, real_dirs)
+            if info is not None and remembered.matches(info):
+                contents[relpath] = Unchanged(remembered.digest, remembered.has_directive)
+                if seen is not None:
+                    seen[relpath] = info
+                continue
+        data = read_source(abspath, relpath, flake.root, settings.max_file_size, real_dirs, seen)
         if isinstance(data, bytes):
             problem = check_text(data, relpath)
             contents[relpath] = problem if problem is not None else data
@@ -247,9 +278,13 @@ class LazySources(Mapping):
     only when a repository rule really looks at it.
     """
 
-    def __init__(self, root: str, contents: dict[str, object]):
+    def __init__(self, root: str, contents: dict[str, object], max_size: int = DEFAULT_MAX_FILE_SIZE):
         self._root = root
-        self._data = {path: c for path, c in contents.items() if isinstance(c, bytes)}
+        self._max_size = max_size
+        # bytes, or Unchanged (read on first use: a warm run reads few files)
+        self._data: dict[str, bytes | Unchanged] = {
+            path: c for path, c in contents.items() if isinstance(c, (bytes, Unchanged))
+        }
         self._parsed: dict[str, SourceFile] = {}
         self._known_good: dict[str, bool] = {}  # path -> has_error, for files a worker parsed
 
@@ -257,14 +292,15 @@ class LazySources(Mapping):
         source = self._parsed.get(path)
         if source is None and path in self._data:
             abspath = os.path.join(self._root, path)
+            data = self.data(path)
             if path in self._known_good:
                 # A worker parsed it within its budget; a generous one here, as
                 # this process may be busier.
-                limit = 4 * parse_time_limit(len(self._data[path]))
-                source = LazySourceFile(path, abspath, self._data[path], time_limit=limit, has_error=self._known_good[path])
+                limit = 4 * parse_time_limit(len(data))
+                source = LazySourceFile(path, abspath, data, time_limit=limit, has_error=self._known_good[path])
             else:
                 try:
-                    source = parse_source(self._data[path], path, abspath)
+                    source = parse_source(data, path, abspath)
                 except ParseTimeout:
                     del self._data[path]
                     return None
@@ -274,7 +310,7 @@ class LazySources(Mapping):
     def parse_all(self, unreadable: set[str]) -> list[Diagnostic]:
         problems = []
         for path in sorted(self._data):
-            data = self._data[path]
+            data = self.data(path)
             try:
                 self._parsed.setdefault(path, parse_source(data, path, os.path.join(self._root, path)))
             except ParseTimeout as exc:
@@ -317,7 +353,39 @@ class LazySources(Mapping):
 
     def data(self, path: str) -> bytes | None:
         """The bytes of a file without parsing it."""
-        return self._data.get(path)
+        found = self._data.get(path)
+        if isinstance(found, Unchanged):
+            found = self._data[path] = self._read(path)
+        return found
+
+    def _read(self, path: str) -> bytes:
+        """An :class:`Unchanged` file's bytes, read now.
+
+        Its results already stand (the cache's, for its remembered hash);
+        should it have changed or vanished since its stamp was taken, a
+        snippet may show the new text or none (b"").
+        """
+        data = read_source(os.path.join(self._root, path), path, self._root, self._max_size)
+        return data if isinstance(data, bytes) and check_text(data, path) is None else b""
+
+    def has_directive(self, path: str) -> bool:
+        """Whether the file may hold a suppression directive (``flakelint:``), without reading an unchanged one."""
+        found = self._data.get(path)
+        if isinstance(found, Unchanged):
+            return found.has_directive
+        return found is not None and b"flakelint:" in found
+
+    def digest(self, path: str) -> bytes:
+        """The file's content hash (the cache's for an unchanged file; computed once otherwise)."""
+        found = self._data.get(path)
+        if isinstance(found, Unchanged):
+            return found.digest
+        digests = self.__dict__.setdefault("_digests", {})
+        if path not in digests:
+            from flakelint.cache import content_digest
+
+            digests[path] = content_digest(found or b"")
+        return digests[path]
 
 
 @dataclass
@@ -432,15 +500,23 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
     instances = [rules[code](settings.rule_options.get(code), now) for code in sorted(enabled)]
     clock = [rule for rule in instances if rule.uses_clock]
     steady = [rule for rule in instances if not rule.uses_clock]
-    contents = read_contents(flake, settings)
-    repo = Repo(flake=flake, settings=settings, now=now, sources=LazySources(flake.root, contents))
-    repo.unreadable.update(path for path, c in contents.items() if not isinstance(c, bytes))
-    key = entry = pack = None
-    if use_cache and _cache_outside(flake.root):
+    caching = use_cache and _cache_outside(flake.root)
+    previous = known = None
+    if caching:
         from flakelint import cache
 
-        key = cache.flake_key(flake, settings, contents, _lock_bytes(flake, settings), repo.git_toplevel)
-        entry = cache.load(flake.root, key)
+        previous = cache.read_entry(flake.root)
+        known = cache.known_files(previous, settings)
+    started_ns = time.time_ns()
+    seen: dict[str, os.stat_result] = {}
+    contents = read_contents(flake, settings, known, seen)
+    sources = LazySources(flake.root, contents, settings.max_file_size)
+    repo = Repo(flake=flake, settings=settings, now=now, sources=sources)
+    repo.unreadable.update(path for path, c in contents.items() if not isinstance(c, (bytes, Unchanged)))
+    key = entry = pack = None
+    if caching:
+        key = cache.flake_key(flake, settings, contents, _lock_bytes(flake, settings), repo.git_toplevel, sources.digest)
+        entry = cache.entry_for(previous, key)
         if entry is None:
             pack = OutcomePack(flake.root, settings)
     if entry is None:
@@ -448,7 +524,8 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
         analysed = _run_rules(steady, repo, raw, jobs, pack)
         templates, nested_refs = declared_templates(repo), references_into_nested(repo)
         if key is not None:
-            cache.store(flake.root, key, raw, analysed, sorted(templates), nested_refs)
+            stamps = cache.file_stamps(seen, sources, started_ns)
+            cache.store(flake.root, key, raw, analysed, sorted(templates), nested_refs, stamps, settings)
     else:
         raw, analysed = list(entry["diagnostics"]), entry["analysed"]
         templates = set(entry["templates"])
@@ -492,16 +569,14 @@ class OutcomePack:
         files = {
             path: (self._digest(sources, path), outcome)
             for path, outcome in outcomes.items()
-            if outcome.problem is None and outcome.lost is None and sources.data(path) is not None
+            if outcome.problem is None and outcome.lost is None and path in sources
         }
         cache.store_outcomes(self.root, self.context, files)
 
     def _digest(self, sources: LazySources, path: str) -> bytes:
         """A file's content hash, computed once for both questions."""
         if path not in self.digests:
-            from flakelint.cache import content_digest
-
-            self.digests[path] = content_digest(sources.data(path))
+            self.digests[path] = sources.digest(path)
         return self.digests[path]
 
 
@@ -611,6 +686,13 @@ def _file_bytes(repo: Repo, path: str) -> bytes:
     return data
 
 
+def _may_have_directive(repo: Repo, path: str) -> bool:
+    sources = repo.sources
+    if isinstance(sources, LazySources):
+        return sources.has_directive(path)
+    return b"flakelint:" in _file_bytes(repo, path)
+
+
 def _lock_bytes(flake: Flake, settings: Settings) -> bytes | None:
     if "flake.lock" not in flake.files:
         return None
@@ -624,6 +706,8 @@ def nix_candidates(files: list[str]) -> list[str]:
     for relpath in files:
         if relpath.endswith(".nix"):
             found.add(relpath)
+        if ".nix/" not in relpath:
+            continue  # no directory of its path is named *.nix (the usual case)
         parts = relpath.split("/")[:-1]
         for depth, part in enumerate(parts):
             if part.endswith(".nix"):
@@ -700,7 +784,7 @@ def finish(raw: list[Diagnostic], repo: Repo, enabled: frozenset[str]) -> list[D
         by_file.setdefault(diagnostic.path, []).append(diagnostic)
     result = []
     paths = set(by_file) | {
-        p for p in repo.sources if b"flakelint:" in _file_bytes(repo, p) and not settings.is_excluded(p)
+        p for p in repo.sources if _may_have_directive(repo, p) and not settings.is_excluded(p)
     }
     for path in sorted(paths):
         ignored = settings.ignored_for(path)

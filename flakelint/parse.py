@@ -242,8 +242,36 @@ def _real_path(abspath: str, is_link: bool, real_dirs: dict | None) -> str:
     directory, name = os.path.split(abspath)
     real = real_dirs.get(directory)
     if real is None:
-        real = real_dirs[directory] = os.path.realpath(directory, strict=True)
+        real = _real_dir(directory, real_dirs)
     return os.path.join(real, name)
+
+
+def _real_dir(directory: str, real_dirs: dict) -> str:
+    """``realpath(directory, strict=True)``, from the nearest ancestor already resolved.
+
+    ``realpath`` examines every component of its argument; over a whole
+    repository that is one ``lstat`` per component per directory. Here a
+    directory below a resolved one costs one ``lstat``: its real path is
+    its parent's joined with its name unless it is a symlink, which
+    ``realpath`` then resolves. Every directory on the way is remembered.
+    """
+    pending: list[tuple[str, str]] = []  # (directory, its name), deepest first
+    current = directory
+    while current not in real_dirs:
+        parent, name = os.path.split(current)
+        if not name or parent == current or name in (".", ".."):
+            # The file system's root, or a name realpath must interpret itself.
+            real_dirs[current] = os.path.realpath(current, strict=True)
+            break
+        pending.append((current, name))
+        current = parent
+    real = real_dirs[current]
+    for path, name in reversed(pending):
+        candidate = os.path.join(real, name)
+        if stat.S_ISLNK(os.lstat(candidate).st_mode):
+            candidate = os.path.realpath(candidate, strict=True)
+        real = real_dirs[path] = candidate
+    return real
 
 
 @lru_cache(maxsize=64)
@@ -251,12 +279,18 @@ def _real_root(root: str) -> str:
     return os.path.realpath(root)
 
 
-def read_source(abspath: str, relpath: str, root: str, max_size: int, real_dirs: dict | None = None) -> bytes | Unreadable | Skipped:
+def read_source(
+    abspath: str, relpath: str, root: str, max_size: int, real_dirs: dict | None = None, seen: dict | None = None
+) -> bytes | Unreadable | Skipped:
     """Read a file's bytes, or say why it cannot be analysed.
 
     Never opens anything that is not a regular file inside ``root``.
     ``real_dirs`` (directory -> its real path), when given, lets one pass over
     many files resolve each directory once instead of once per file.
+    ``seen``, when given, receives ``seen[relpath]``: the ``lstat`` taken
+    *before* reading a regular file that is not a symlink (the result cache
+    remembers it with the file's hash; taken before the read, a change
+    during the read leaves a stamp that no longer matches).
     """
     try:
         info = os.lstat(abspath)
@@ -322,7 +356,27 @@ def read_source(abspath: str, relpath: str, root: str, max_size: int, real_dirs:
         return Unreadable(relpath, f"is over the max-file-size limit of {max_size} bytes")
     if data.startswith(GIT_CRYPT_MAGIC):
         return Skipped(relpath, "git-crypt encrypted")
+    if seen is not None and not is_link:
+        seen[relpath] = info
     return data
+
+
+def regular_inside(abspath: str, root: str, real_dirs: dict | None = None) -> os.stat_result | None:
+    """The ``lstat`` of a regular file (not a symlink) whose real path is inside ``root``; else None.
+
+    The test :func:`read_source` makes before opening a file, without
+    opening it: what a file the result cache knows must still pass for its
+    remembered hash to stand in for reading it.
+    """
+    try:
+        info = os.lstat(abspath)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        target = _real_path(abspath, False, real_dirs)
+    except OSError:
+        return None
+    real_root = _real_root(root)
+    return info if target.startswith(real_root.rstrip(os.sep) + os.sep) else None
 
 
 def check_text(data: bytes, relpath: str) -> Unreadable | None:

@@ -256,3 +256,78 @@ def test_a_pack_that_cannot_be_trusted_is_not_read(repo, analysed, damage):
     warm = run(repo)
     assert sorted(analysed) == ["box.nix", "common.nix", "flake.nix", "old.nix"]
     assert findings(warm) == findings(lint([str(repo)], now=NOW))
+
+
+# ---------------------------------------------------------------- file stamps
+
+
+@pytest.fixture
+def stamping(monkeypatch):
+    """Files written by the test count as old enough to stamp (they were all written a moment ago)."""
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0)
+
+
+def _reads(monkeypatch):
+    """The files flakelint reads through the engine from now on."""
+    import flakelint.engine as engine
+
+    opened = []
+    original = engine.read_source
+    monkeypatch.setattr(engine, "read_source", lambda abspath, relpath, *a, **k: opened.append(relpath) or original(abspath, relpath, *a, **k))
+    return opened
+
+
+def _stamped(repo) -> set[str]:
+    entry = cache.read_entry(os.path.realpath(repo))
+    return set(entry.get("stamps", {}).get("files", {})) if entry else set()
+
+
+def test_a_warm_run_reads_only_the_files_it_shows(repo, stamping, monkeypatch):
+    cold = run(repo)
+    assert _stamped(repo) >= {"box.nix", "common.nix", "old.nix", "flake.nix"}
+    opened = _reads(monkeypatch)
+    warm = run(repo)
+    assert findings(warm) == findings(cold)
+    # The stamps stand in for reading: only files whose findings need a
+    # snippet or suppressions, flake.nix and flake.lock for the key and the
+    # clock rules, are read.
+    assert set(opened) <= {"flake.nix", "flake.lock", "box.nix", "old.nix"}
+    assert "common.nix" not in opened
+
+
+def test_files_changed_just_before_the_run_are_not_stamped(repo):
+    run(repo)  # every file was written well within RACY_SECONDS of this run
+    assert _stamped(repo) == set()
+    assert entries()
+
+
+def test_an_edit_that_keeps_size_and_modification_time_is_seen(repo, stamping):
+    run(repo)
+    target = repo / "old.nix"
+    before = os.stat(target)
+    fixed = "{ ... }: { x = 1;}\n"  # the same length as the broken original
+    assert len(fixed) == before.st_size
+    target.write_text(fixed)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # the change time still moves
+    warm = run(repo)
+    assert "FL001" not in {d.code for d in warm.diagnostics}
+    assert findings(warm) == findings(lint([str(repo)], now=NOW))
+
+
+def test_a_stamped_file_swapped_for_a_symlink_is_examined_again(repo, stamping, tmp_path):
+    run(repo)
+    outside = tmp_path / "outside.nix"
+    outside.write_text((repo / "common.nix").read_text())
+    (repo / "common.nix").unlink()
+    (repo / "common.nix").symlink_to(outside)
+    warm = run(repo)
+    assert any(d.code == "FL002" and d.path.endswith("common.nix") and "outside" in d.message for d in warm.diagnostics)
+    assert findings(warm) == findings(lint([str(repo)], now=NOW))
+
+
+def test_stamps_are_not_used_under_another_size_limit(repo, stamping):
+    run(repo)
+    (repo / "flakelint.toml").write_text('max-file-size = "40"\n')
+    warm = run(repo)
+    assert any(d.code == "FL002" and d.path.endswith("box.nix") for d in warm.diagnostics)
+    assert findings(warm) == findings(lint([str(repo)], now=NOW))
