@@ -42,6 +42,9 @@ class Flake:
     #: Files of this (nested) flake that its parent refers to directly: roots
     #: of its import graph as much as its own flake.nix (set by the engine).
     extra_roots: list[str] = field(default_factory=list)
+    #: Answers about git shared by every flake of one listing (they are in
+    #: the same work tree): asked once, not once per nested flake.
+    git_facts: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def has_flake_nix(self) -> bool:
@@ -167,22 +170,29 @@ def _git_listing(root: str) -> tuple[list[str], frozenset[str]] | str | None:
         if "not a git repository" in stderr or probe.stdout.strip() == b"false":
             return None
         return _git_reason(stderr) or "git rev-parse failed"
-    listing = _run_git(root, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard")
+    listing = _run_git(root, "ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard")
     if listing is None or listing.returncode != 0:
         reason = _git_reason(listing.stderr.decode("utf-8", "replace")) if listing else "git did not answer"
         return reason or "git ls-files failed"
     files: set[str] = set()
     tracked: set[str] = set()
+    deleted: set[str] = set()
     for entry in listing.stdout.split(b"\0"):
         if len(entry) < 3:
             continue
         tag, name = entry[:1], os.fsdecode(entry[2:])
-        if not os.path.lexists(os.path.join(root, name)):
-            continue  # tracked but deleted in the work tree
+        if tag == b"R":
+            # Tracked but deleted in the work tree: git's --deleted is its
+            # own lstat failing, so no lstat per file is needed here.
+            deleted.add(name)
+            continue
+        if tag == b"S" and not os.path.lexists(os.path.join(root, name)):
+            continue  # skip-worktree (sparse checkout): git does not check those
         files.add(name)
         if tag != b"?":
             tracked.add(name)
-    return sorted(files), frozenset(tracked)
+    files -= deleted
+    return sorted(files), frozenset(tracked - deleted)
 
 
 def _first_line(text: str) -> str:
@@ -277,6 +287,7 @@ def split_nested_flakes(top: Flake) -> list[Flake]:
             is_git=top.is_git,
             git_problem=top.git_problem,
             nested=sorted(roots),
+            git_facts=top.git_facts,
         )
     ]
     for r in sorted(roots):
@@ -293,6 +304,7 @@ def split_nested_flakes(top: Flake) -> list[Flake]:
                 git_problem=top.git_problem,
                 nested=[c[len(r) + 1 :] for c in children],
                 parent=top.root,
+                git_facts=top.git_facts,
             )
         )
     return result

@@ -86,11 +86,12 @@ class Repo:
         """The git work tree holding the flake (None outside git)."""
         if not self.flake.is_git:
             return None
-        if "toplevel" not in self._cache:
+        shared = self.flake.git_facts  # nested flakes of one listing share the work tree
+        if "toplevel" not in shared:
             from flakelint.discover import git_toplevel
 
-            self._cache["toplevel"] = git_toplevel(self.root)
-        return self._cache["toplevel"]
+            shared["toplevel"] = git_toplevel(self.root)
+        return shared["toplevel"]
 
     def summary(self, rule, path: str):
         """``rule.summarize`` of the file at ``path``: from the per-file stage, else computed here."""

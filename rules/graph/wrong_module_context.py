@@ -140,6 +140,7 @@ class WrongModuleContext(RepoRule):
     """
 
     code = "FL207"
+    cost = 2  # scheduling hint for the repository stage (measured; see Rule.cost)
     name = "wrong-module-context"
     severity = Severity.ERROR
 

@@ -293,6 +293,7 @@ class MissingStateVersion(RepoRule):
     """
 
     code = "FL502"
+    cost = 4  # scheduling hint for the repository stage (measured; see Rule.cost)
     name = "missing-state-version"
     severity = Severity.WARNING
 

@@ -92,6 +92,7 @@ class PlaintextSecret(RepoRule):
     """
 
     code = "FL501"
+    cost = 2  # scheduling hint for the repository stage (measured; see Rule.cost)
     name = "plaintext-secret"
     severity = Severity.ERROR
 
