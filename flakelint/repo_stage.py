@@ -12,11 +12,14 @@ How:
 - The import graph (with the flake model), which nearly every repository
   rule reads, is built before forking, so the two processes do not both
   build it.
-- The rules are handed out one at a time through a pipe that holds one byte
-  per rule, heaviest first (:attr:`flakelint.rule.Rule.cost`). Reading one
-  byte from a pipe is atomic, so two processes never take the same rule,
-  and whichever is free takes the next one: one slow rule does not hold the
-  other process up.
+- The rules are handed out in groups through a pipe that holds one byte
+  per group, heaviest first (:attr:`flakelint.rule.Rule.cost`). Reading
+  one byte from a pipe is atomic, so two processes never take the same
+  group, and whichever is free takes the next one: one slow rule does not
+  hold the other process up. A group is one rule, or the rules that read
+  the same repository-wide structure (:attr:`flakelint.rule.Rule.shared`:
+  every file's overlays, the hosts' closures), which the process taking
+  the group then builds once.
 - The findings are put back in rule order, so the report is the same as a
   serial run's, byte for byte.
 
@@ -45,23 +48,23 @@ import time
 
 from flakelint.diagnostic import Diagnostic
 
-#: Rules are numbered by one byte each in the pipe that shares them out.
-MAX_RULES = 255
+#: Groups of rules are numbered by one byte each in the pipe that shares them out.
+MAX_GROUPS = 255
 
 
 def run_repo_rules(rules: list, repo, run_one, parallel: bool) -> list[Diagnostic]:
     """``run_one(rule, repo)`` for every rule, in two processes when ``parallel``; findings in rule order."""
-    if not parallel or len(rules) < 2 or len(rules) > MAX_RULES:
+    groups = rule_groups(rules)
+    if not parallel or len(groups) < 2 or len(groups) > MAX_GROUPS:
         return _serial(rules, repo, run_one)
     _prepare_shared(repo)
-    order = sorted(range(len(rules)), key=lambda i: -getattr(rules[i], "cost", 1))
     try:
         tokens_read, tokens_write = os.pipe()
         results_read, results_write = os.pipe()
     except OSError:
         return _serial(rules, repo, run_one)
     try:
-        os.write(tokens_write, bytes(order))  # at most 255 bytes: far below a pipe's capacity
+        os.write(tokens_write, bytes(range(len(groups))))  # at most 255 bytes: far below a pipe's capacity
     finally:
         os.close(tokens_write)
     try:
@@ -72,23 +75,50 @@ def run_repo_rules(rules: list, repo, run_one, parallel: bool) -> list[Diagnosti
         return _serial(rules, repo, run_one)
     if pid == 0:  # pragma: no cover - the child; its work is checked through the parent's results
         os.close(results_read)
-        _child(rules, repo, run_one, tokens_read, results_write)
+        _child(rules, groups, repo, run_one, tokens_read, results_write)
     os.close(results_write)
     found: dict[int, list[Diagnostic]] = {}
     try:
         if _test_hooks():  # the child takes rules first, so the hooked rule is surely its own
-            found.update(_collect(rules, repo, run_one, pid, results_read))
+            found.update(_collect(rules, repo, run_one, pid, results_read, groups))
         while True:
-            index = _take(tokens_read)
-            if index is None:
+            group = _take(tokens_read)
+            if group is None:
                 break
-            found[index] = run_one(rules[index], repo)
+            for index in groups[group]:
+                found[index] = run_one(rules[index], repo)
         if not _test_hooks():
-            found.update(_collect(rules, repo, run_one, pid, results_read))
+            found.update(_collect(rules, repo, run_one, pid, results_read, groups))
     finally:
         os.close(tokens_read)
         os.close(results_read)
     return [d for index in range(len(rules)) for d in found[index]]
+
+
+def rule_groups(rules: list) -> list[list[int]]:
+    """Rule indices in groups one process runs together, heaviest group first.
+
+    Rules that declare the same shared structure
+    (:attr:`flakelint.rule.Rule.shared`: every file's overlays, the hosts'
+    closures, ...) form one group, so that the structure is built once, by
+    the process that takes the group; every other rule is a group of its own.
+    """
+    groups: list[list[int]] = []
+    owner: dict[object, int] = {}
+    for index, rule in enumerate(rules):
+        builders = getattr(rule, "shared", ())
+        group = next((owner[b] for b in builders if b in owner), None)
+        if group is None:
+            group = len(groups)
+            groups.append([])
+        groups[group].append(index)
+        for build in builders:
+            owner.setdefault(build, group)
+
+    def weight(group: list[int]) -> int:
+        return sum(getattr(rules[i], "cost", 1) for i in group)
+
+    return sorted(groups, key=lambda group: -weight(group))
 
 
 def _serial(rules, repo, run_one) -> list[Diagnostic]:
@@ -96,9 +126,9 @@ def _serial(rules, repo, run_one) -> list[Diagnostic]:
 
 
 def _prepare_shared(repo) -> None:
-    """Build what most rules read, once, before the fork (a failure is left for the rules to report)."""
+    """Build the import graph, which nearly every rule reads, before the fork (a failure is left for the rules)."""
     try:
-        repo.graph  # noqa: B018 - built on first use; the child inherits it
+        repo.graph  # noqa: B018 - built on first use, memoised; the child inherits it
     except Exception:  # noqa: BLE001 - each rule that needs the graph fails again and becomes FL004
         pass
 
@@ -113,8 +143,8 @@ def _take(fd: int) -> int | None:
         return data[0] if data else None
 
 
-def _child(rules, repo, run_one, tokens: int, out: int) -> None:  # pragma: no cover - runs in the fork
-    """Take rules until none is left, announcing each; send the findings; end without teardown."""
+def _child(rules, groups, repo, run_one, tokens: int, out: int) -> None:  # pragma: no cover - runs in the fork
+    """Take groups of rules until none is left, announcing each rule; send the findings; end without teardown."""
     import signal
 
     status = 0
@@ -122,13 +152,15 @@ def _child(rules, repo, run_one, tokens: int, out: int) -> None:  # pragma: no c
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
         done: dict[int, list[Diagnostic]] = {}
         while True:
-            index = _take(tokens)
-            if index is None:
+            group = _take(tokens)
+            if group is None:
                 break
-            _send(out, ("start", index))
-            _test_kill_or_hang(rules[index].code)
-            done[index] = run_one(rules[index], repo)
-            _send(out, ("done", index))
+            _send(out, ("take", group))
+            for index in groups[group]:
+                _send(out, ("start", index))
+                _test_kill_or_hang(rules[index].code)
+                done[index] = run_one(rules[index], repo)
+                _send(out, ("done", index))
         _send(out, ("findings", done))
     except BaseException:  # noqa: BLE001 - the parent sees the missing findings and makes up for them
         status = 1
@@ -158,12 +190,13 @@ def _send(fd: int, message) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _collect(rules, repo, run_one, pid: int, fd: int) -> dict[int, list[Diagnostic]]:
+def _collect(rules, repo, run_one, pid: int, fd: int, groups) -> dict[int, list[Diagnostic]]:
     """The child's findings; what it could not deliver, made up for here."""
     from flakelint.pool import file_timeout
 
     limit = file_timeout()
-    started: list[int] = []
+    taken: list[int] = []
+    started: set[int] = set()
     finished: set[int] = set()
     findings: dict[int, list[Diagnostic]] | None = None
     reader = _Messages(fd)
@@ -177,8 +210,10 @@ def _collect(rules, repo, run_one, pid: int, fd: int) -> dict[int, list[Diagnost
         if message is None:
             break
         kind, value = message
-        if kind == "start":
-            started.append(value)
+        if kind == "take":
+            taken.append(value)
+        elif kind == "start":
+            started.add(value)
         elif kind == "done":
             finished.add(value)
         elif kind == "findings":
@@ -186,12 +221,16 @@ def _collect(rules, repo, run_one, pid: int, fd: int) -> dict[int, list[Diagnost
     status = _reap(pid)
     if findings is not None:
         return findings
+    # The rule it was running when it died becomes FL004 (running it here
+    # could take this process down too); every other rule of the groups it
+    # had taken, finished or not begun, runs here.
     made_up: dict[int, list[Diagnostic]] = {}
-    for index in started:
-        if index in finished:
-            made_up[index] = run_one(rules[index], repo)
-        else:
-            made_up[index] = [_lost_rule(rules[index], repo, how, status, limit)]
+    for group in taken:
+        for index in groups[group]:
+            if index in started and index not in finished:
+                made_up[index] = [_lost_rule(rules[index], repo, how, status, limit)]
+            else:
+                made_up[index] = run_one(rules[index], repo)
     return made_up
 
 

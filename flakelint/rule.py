@@ -72,6 +72,13 @@ class Rule:
     #: (measured on large repositories): the repository stage hands rules to
     #: its two processes heaviest first (:mod:`flakelint.repo_stage`).
     cost: ClassVar[int] = 1
+    #: Repository-wide structures the rule's check reads besides the import
+    #: graph: functions of the repository that memoise their result on it
+    #: (the overlays of every file, the closures of the hosts). When the
+    #: repository stage splits the rules between two processes, rules that
+    #: share one run in the same process, so that it is built once
+    #: (:mod:`flakelint.repo_stage`).
+    shared: ClassVar[tuple] = ()
 
     def __init__(self, settings: dict[str, Any] | None = None, now: float | None = None):
         self.settings = {key: option.default for key, option in self.options.items()}

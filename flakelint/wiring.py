@@ -117,7 +117,7 @@ def _configuration_closure(repo, configuration) -> Closure:
 
 def closure_of(repo, starts: list[str], extra_refs=()) -> Closure:
     """Every repository file reachable from ``starts`` (and ``extra_refs``)."""
-    reach = _reachability(repo)
+    reach = reachability(repo)
     index = repo.file_index
     complete = True
     starts = list(starts)
@@ -267,7 +267,8 @@ def _close(successors: list[list[int]], certain: list[bool]) -> tuple[list[int],
     return reach, complete
 
 
-def _reachability(repo) -> Reachability:
+def reachability(repo) -> Reachability:
+    """Which files each file of the graph reaches (memoised on the repository)."""
     if "reachability" not in repo._cache:
         steps = _steps(repo)
         repo._cache["reachability"] = Reachability(

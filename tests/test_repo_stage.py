@@ -57,6 +57,17 @@ def test_a_child_killed_on_a_rule_costs_that_rule_only(repo, serial):
     assert [d for d in found if d["code"] != "FL004"] == [d for d in serial if d["code"] != VICTIM]
 
 
+def test_a_child_killed_inside_a_group_costs_that_rule_only(repo, serial):
+    # FL401-FL404 share every file's overlays: one group, run in rule order,
+    # so the child has finished FL401 when it dies on FL402.
+    result = json_report(repo, 2, env={"FLAKELINT_TEST_KILL_RULE": "FL402"})
+    assert result.returncode == 1
+    found = json.loads(result.stdout)
+    lost = [d for d in found if d["code"] == "FL004"]
+    assert [d["message"].split(" (")[0] for d in lost] == ["rule FL402"]
+    assert [d for d in found if d["code"] != "FL004"] == [d for d in serial if d["code"] != "FL402"]
+
+
 def test_a_hanging_child_is_stopped_and_its_rule_reported(repo, serial):
     result = json_report(repo, 2, env={"FLAKELINT_TEST_HANG_RULE": VICTIM, "FLAKELINT_FILE_TIMEOUT": "1"})
     assert result.returncode == 1
@@ -114,3 +125,18 @@ class _NoGraph:
     @property
     def graph(self):
         raise RuntimeError("no graph in this test")
+
+
+def test_rules_sharing_a_structure_form_one_group_heaviest_first():
+    from flakelint.registry import all_rules
+    from flakelint.repo_stage import rule_groups
+    from flakelint.rule import RepoRule
+
+    rules = [cls() for cls in all_rules().values() if issubclass(cls, RepoRule)]
+    groups = rule_groups(rules)
+    assert sorted(i for group in groups for i in group) == list(range(len(rules)))
+    codes = [[rules[i].code for i in group] for group in groups]
+    assert ["FL401", "FL402", "FL403", "FL404"] in codes  # every file's overlays
+    assert ["FL112", "FL113", "FL114", "FL406"] in codes  # the files evaluated
+    weights = [sum(rules[i].cost for i in group) for group in groups]
+    assert weights == sorted(weights, reverse=True)

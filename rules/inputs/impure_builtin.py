@@ -87,6 +87,7 @@ class ImpureBuiltin(RepoRule):
     """
 
     code = "FL114"
+    shared = (evaluated_files,)  # run with the rules that share it (Rule.shared)
     name = "impure-builtin"
     severity = Severity.ERROR
 

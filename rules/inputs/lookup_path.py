@@ -65,6 +65,7 @@ class LookupPath(RepoRule):
     """
 
     code = "FL113"
+    shared = (evaluated_files,)  # run with the rules that share it (Rule.shared)
     name = "lookup-path"
     severity = Severity.ERROR
 

@@ -65,6 +65,7 @@ class UnhashedFetch(RepoRule):
     """
 
     code = "FL112"
+    shared = (evaluated_files,)  # run with the rules that share it (Rule.shared)
     name = "unhashed-fetch"
     severity = Severity.ERROR
 

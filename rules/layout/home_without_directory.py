@@ -1,7 +1,7 @@
 from flakelint.diagnostic import Severity
 from flakelint.graph import resolve
 from flakelint.rule import RepoRule
-from flakelint.wiring import closure_of, configuration_closure, layout_of
+from flakelint.wiring import closure_of, configuration_closure, layout_of, reachability
 
 
 class HomeWithoutDirectory(RepoRule):
@@ -76,6 +76,7 @@ class HomeWithoutDirectory(RepoRule):
     """
 
     code = "FL303"
+    shared = (reachability,)  # run with the rules that share it (Rule.shared)
     name = "home-without-directory"
     severity = Severity.WARNING
 

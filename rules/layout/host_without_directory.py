@@ -1,6 +1,6 @@
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
-from flakelint.wiring import configuration_closure, layout_of
+from flakelint.wiring import configuration_closure, host_closures, layout_of
 
 
 class HostWithoutDirectory(RepoRule):
@@ -80,6 +80,7 @@ class HostWithoutDirectory(RepoRule):
 
     code = "FL301"
     cost = 2  # scheduling hint for the repository stage (measured; see Rule.cost)
+    shared = (host_closures,)  # run with the rules that share it (Rule.shared)
     name = "host-without-directory"
     severity = Severity.WARNING
 

@@ -68,6 +68,7 @@ class MisplacedHardwareConfig(RepoRule):
     """
 
     code = "FL309"
+    shared = (host_closures,)  # run with the rules that share it (Rule.shared)
     name = "misplaced-hardware-config"
     severity = Severity.WARNING
 

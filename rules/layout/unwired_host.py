@@ -69,6 +69,7 @@ class UnwiredHost(RepoRule):
 
     code = "FL302"
     cost = 2  # scheduling hint for the repository stage (measured; see Rule.cost)
+    shared = (host_closures,)  # run with the rules that share it (Rule.shared)
     name = "unwired-host"
     severity = Severity.WARNING
 

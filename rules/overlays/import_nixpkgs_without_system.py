@@ -70,6 +70,7 @@ class ImportNixpkgsWithoutSystem(RepoRule):
     """
 
     code = "FL406"
+    shared = (evaluated_files,)  # run with the rules that share it (Rule.shared)
     name = "import-nixpkgs-without-system"
     severity = Severity.ERROR
 

@@ -53,6 +53,7 @@ class OverlayArgNames(RepoRule):
     """
 
     code = "FL403"
+    shared = (repo_overlays,)  # run with the rules that share it (Rule.shared)
     name = "overlay-arg-names"
     severity = Severity.INFO
 

@@ -73,6 +73,7 @@ class OverlayNotFunction(RepoRule):
 
     code = "FL401"
     cost = 3  # scheduling hint for the repository stage (measured; see Rule.cost)
+    shared = (repo_overlays,)  # run with the rules that share it (Rule.shared)
     name = "overlay-not-function"
     severity = Severity.ERROR
 

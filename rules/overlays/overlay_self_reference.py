@@ -162,6 +162,7 @@ class OverlaySelfReference(RepoRule):
     """
 
     code = "FL402"
+    shared = (repo_overlays,)  # run with the rules that share it (Rule.shared)
     name = "overlay-self-reference"
     severity = Severity.ERROR
 

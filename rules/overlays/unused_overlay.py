@@ -89,6 +89,7 @@ class UnusedOverlay(RepoRule):
     """
 
     code = "FL404"
+    shared = (repo_overlays,)  # run with the rules that share it (Rule.shared)
     name = "unused-overlay"
     severity = Severity.WARNING
     options = {
