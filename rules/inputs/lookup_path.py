@@ -1,3 +1,5 @@
+import re
+
 from flakelint import nixast
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
@@ -69,23 +71,39 @@ class LookupPath(RepoRule):
     name = "lookup-path"
     severity = Severity.ERROR
 
+    def summarize(self, source):
+        """One file's lookup paths that would be evaluated as written: (start, end, message, hint).
+
+        Computed where the file was parsed (a worker), so that the check
+        needs no tree: whether a path is exempt depends on the file alone.
+        """
+        if _LOOKUP_PATH.search(source.data) is None:
+            return []  # no `<name>` token anywhere: skip the query
+        found = []
+        nodes = nixast.captures("(spath_expression) @path", source.root_node).get("path", [])
+        for node in sorted(nodes, key=lambda n: n.start_byte):
+            if exempt(source, node):
+                continue
+            text = source.text(node)
+            name = text.strip("<>").split("/", 1)[0]
+            hint = (
+                "use the flake input instead (`inputs.nixpkgs`, or `pkgs.path` for nixpkgs' own tree)"
+                if name == "nixpkgs"
+                else f"add `{name}` as a flake input and use `inputs.{name}` instead"
+            )
+            message = f"`{text}` is looked up in NIX_PATH: it fails in pure flake evaluation, and with --impure it is whatever the machine has"
+            found.append((node.start_byte, node.end_byte, message, hint))
+        return found
+
     def check(self, repo):
         for path in evaluated_files(repo):
-            source = repo.sources[path]
-            if b"<" not in source.data:
-                continue  # no `<…>` anywhere: skip the query
-            for node in nixast.captures("(spath_expression) @path", source.root_node).get("path", []):
-                if exempt(source, node):
-                    continue
-                text = source.text(node)
-                name = text.strip("<>").split("/", 1)[0]
-                hint = (
-                    "use the flake input instead (`inputs.nixpkgs`, or `pkgs.path` for nixpkgs' own tree)"
-                    if name == "nixpkgs"
-                    else f"add `{name}` as a flake input and use `inputs.{name}` instead"
-                )
-                yield self.diagnostic(
-                    source, node,
-                    f"`{text}` is looked up in NIX_PATH: it fails in pure flake evaluation, and with --impure it is whatever the machine has",
-                    hint=hint,
-                )
+            findings = repo.summary(self, path)
+            if findings:
+                source = repo.sources[path]
+                for start, end, message, hint in findings:
+                    yield self.diagnostic(source, start=start, end=end, message=message, hint=hint)
+
+
+#: A lookup path token as the grammar reads it (``<nixpkgs>``, ``<nixpkgs/lib>``):
+#: a file without one has no ``spath_expression``.
+_LOOKUP_PATH = re.compile(rb"<[A-Za-z0-9._+-]+(?:/[A-Za-z0-9._+-]+)*>")

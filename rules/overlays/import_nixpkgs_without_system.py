@@ -74,22 +74,40 @@ class ImportNixpkgsWithoutSystem(RepoRule):
     name = "import-nixpkgs-without-system"
     severity = Severity.ERROR
 
+    def summarize(self, source):
+        """One file's ``import nixpkgs { … }`` calls without a system: (start, end, target, input name).
+
+        Every input name that looks like nixpkgs is kept; ``check`` keeps
+        those the flake declares. Computed where the file was parsed (a
+        worker), so that the check needs no tree.
+        """
+        if source.has_error:
+            return []
+        found = []
+        for call in nixpkgs_imports(source):
+            if call.arguments is None or exempt(source, call.node):
+                continue
+            names = argument_names(source.data, call.arguments)
+            if names is None or names & SYSTEM_ARGUMENTS:
+                continue
+            found.append((call.node.start_byte, call.node.end_byte, call.target, call.input))
+        return found
+
     def check(self, repo):
         inputs = declared_inputs(repo)
         for path in evaluated_files(repo):
-            source = repo.sources[path]
-            if source.has_error:
+            calls = repo.summary(self, path)
+            if not calls:
                 continue
-            for call in nixpkgs_imports(source, inputs):
-                if call.arguments is None or exempt(source, call.node):
-                    continue
-                names = argument_names(source.data, call.arguments)
-                if names is None or names & SYSTEM_ARGUMENTS:
-                    continue
+            source = repo.sources[path]
+            for start, end, target, name in calls:
+                if inputs is not None and name not in inputs and name != "nixpkgs":
+                    continue  # a local `nixpkgsPath`, not an input (as nixpkgs_imports decides)
                 yield self.diagnostic(
                     source,
-                    call.node,
-                    f"`import {call.target}` without `system`: nixpkgs falls back to `builtins.currentSystem`, "
+                    start=start,
+                    end=end,
+                    message=f"`import {target}` without `system`: nixpkgs falls back to `builtins.currentSystem`, "
                     "which pure flake evaluation does not have",
                     hint="pass `inherit system;` (or `localSystem`/`hostPlatform`)",
                 )
