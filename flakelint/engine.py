@@ -210,6 +210,22 @@ class Unchanged:
     has_directive: bool
 
 
+class Unread:
+    """A ``.nix`` file left for the per-file stage to read (:data:`UNREAD`).
+
+    A run without the cache does not need every file's bytes before the
+    per-file stage (no key to compute): when that stage runs in workers,
+    each worker reads its own files, with the same checks, instead of this
+    process reading them all first, one after another.
+    """
+
+    def __repr__(self) -> str:
+        return "UNREAD"
+
+
+UNREAD = Unread()
+
+
 def read_contents(
     flake: Flake, settings: Settings, known: dict | None = None, seen: dict | None = None
 ) -> dict[str, bytes | Unreadable | Unchanged | None]:
@@ -281,9 +297,10 @@ class LazySources(Mapping):
     def __init__(self, root: str, contents: dict[str, object], max_size: int = DEFAULT_MAX_FILE_SIZE):
         self._root = root
         self._max_size = max_size
-        # bytes, or Unchanged (read on first use: a warm run reads few files)
-        self._data: dict[str, bytes | Unchanged] = {
-            path: c for path, c in contents.items() if isinstance(c, (bytes, Unchanged))
+        # bytes, Unchanged (read on first use: a warm run reads few files),
+        # or Unread (the per-file stage reads it: fill() hands the bytes over)
+        self._data: dict[str, bytes | Unchanged | Unread] = {
+            path: c for path, c in contents.items() if isinstance(c, (bytes, Unchanged, Unread))
         }
         self._parsed: dict[str, SourceFile] = {}
         self._known_good: dict[str, bool] = {}  # path -> has_error, for files a worker parsed
@@ -354,9 +371,19 @@ class LazySources(Mapping):
     def data(self, path: str) -> bytes | None:
         """The bytes of a file without parsing it."""
         found = self._data.get(path)
-        if isinstance(found, Unchanged):
+        if isinstance(found, (Unchanged, Unread)):
             found = self._data[path] = self._read(path)
         return found
+
+    def read_yet(self, path: str) -> bytes | None:
+        """The bytes of a file this process already holds; None for one the per-file stage is to read."""
+        found = self._data.get(path)
+        return None if isinstance(found, Unread) else self.data(path)
+
+    def fill(self, path: str, data: bytes) -> None:
+        """The per-file stage read a file: keep its bytes."""
+        if path in self._data:
+            self._data[path] = data
 
     def _read(self, path: str) -> bytes:
         """An :class:`Unchanged` file's bytes, read now.
@@ -405,6 +432,11 @@ class FileOutcome:
     lost: Diagnostic | None = None
     #: ``root_node.has_error`` of its tree.
     has_error: bool = False
+    #: The bytes, when the per-file stage read the file itself (handed over
+    #: to :class:`LazySources`, then dropped from the outcome).
+    data: bytes | None = None
+    #: Skipped on purpose when read (git-crypt): no finding, no analysis.
+    skipped: bool = False
 
 
 @dataclass
@@ -416,6 +448,9 @@ class MapContext:
     file_rules: list
     summary_rules: list
     facts: bool
+    #: Directories' real paths for the files read in the per-file stage (one
+    #: run's: a directory swapped for a symlink later is resolved again).
+    real_dirs: dict = field(default_factory=dict)
 
 
 def analyse_file(context: MapContext, path: str, data: bytes) -> FileOutcome:
@@ -423,8 +458,19 @@ def analyse_file(context: MapContext, path: str, data: bytes) -> FileOutcome:
     return _analyse_file(context, path, data)[0]
 
 
-def _analyse_file(context: MapContext, path: str, data: bytes) -> tuple[FileOutcome, SourceFile | None]:
+def _analyse_file(context: MapContext, path: str, data: bytes | None) -> tuple[FileOutcome, SourceFile | None]:
     outcome = FileOutcome()
+    if data is None:  # left for this stage to read (Unread)
+        read = read_source(
+            os.path.join(context.root, path), path, context.root, context.settings.max_file_size, context.real_dirs
+        )
+        if isinstance(read, bytes):
+            read = check_text(read, path) or read
+        if not isinstance(read, bytes):
+            outcome.problem = read if isinstance(read, Unreadable) else None
+            outcome.skipped = not isinstance(read, Unreadable)
+            return outcome, None
+        data = outcome.data = read
     try:
         source = parse_source(data, path, os.path.join(context.root, path))
     except ParseTimeout as exc:
@@ -509,10 +555,13 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
         known = cache.known_files(previous, settings)
     started_ns = time.time_ns()
     seen: dict[str, os.stat_result] = {}
-    contents = read_contents(flake, settings, known, seen)
+    if not caching and _workers_read(flake, jobs):
+        contents: dict = {path: UNREAD for path in nix_candidates(flake.files)}
+    else:
+        contents = read_contents(flake, settings, known, seen)
     sources = LazySources(flake.root, contents, settings.max_file_size)
     repo = Repo(flake=flake, settings=settings, now=now, sources=sources)
-    repo.unreadable.update(path for path, c in contents.items() if not isinstance(c, (bytes, Unchanged)))
+    repo.unreadable.update(path for path, c in contents.items() if not isinstance(c, (bytes, Unchanged, Unread)))
     key = entry = pack = None
     if caching:
         key = cache.flake_key(flake, settings, contents, _lock_bytes(flake, settings), repo.git_toplevel, sources.digest)
@@ -532,6 +581,13 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
         nested_refs = {root: set(paths) for root, paths in entry["nested_refs"].items()}
     raw = raw + _run_clock_rules(clock, repo)
     return FlakeOutcome(finish(raw, repo, enabled), analysed, repo, templates, nested_refs)
+
+
+def _workers_read(flake: Flake, jobs: int | None) -> bool:
+    """Whether the per-file stage will run in workers, which then read the files themselves."""
+    from flakelint.pool import jobs_for
+
+    return jobs_for(len(nix_candidates(flake.files)), jobs) > 0
 
 
 def _cache_outside(root: str) -> bool:
@@ -609,15 +665,16 @@ def _run_rules(rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None
     problems = []
     for path in paths:
         outcome = outcomes[path]
-        if outcome.problem is not None or outcome.lost is not None:
-            problems.append(unreadable_diagnostic(outcome.problem) if outcome.problem else outcome.lost)
+        if outcome.problem is not None or outcome.lost is not None or outcome.skipped:
+            if not outcome.skipped:
+                problems.append(unreadable_diagnostic(outcome.problem) if outcome.problem else outcome.lost)
             repo.unreadable.add(path)
             sources.drop(path)
     raw.extend(problems)
     analysed = 0
     for path in paths:
         outcome = outcomes[path]
-        if outcome.problem is not None or outcome.lost is not None:
+        if outcome.problem is not None or outcome.lost is not None or outcome.skipped:
             continue
         if outcome.facts is not None:
             repo.file_facts[path] = outcome.facts
@@ -644,22 +701,32 @@ def _map_stage(context: MapContext, sources: LazySources, paths: list[str], jobs
     if workers:
         from flakelint import pool
 
-        items = [(path, sources.data(path)) for path in paths]
+        items = [(path, sources.read_yet(path)) for path in paths]
         try:
             outcomes = pool.run(analyse_file, context, items, workers, _lost_file)
         except OSError:  # no processes to be had (a process limit, no /dev/shm): in-process instead
             return _map_stage(context, sources, paths, 1)
         for path in paths:
-            if outcomes[path].problem is None and outcomes[path].lost is None:
-                sources.adopt(path, None, outcomes[path].has_error)
+            outcome = outcomes[path]
+            _hand_over(sources, path, outcome)
+            if outcome.problem is None and outcome.lost is None and not outcome.skipped:
+                sources.adopt(path, None, outcome.has_error)
         return outcomes
     outcomes = {}
     for path in paths:
-        outcome, source = _analyse_file(context, path, sources.data(path))
+        outcome, source = _analyse_file(context, path, sources.read_yet(path))
         outcomes[path] = outcome
+        _hand_over(sources, path, outcome)
         if source is not None:
             sources.adopt(path, source)
     return outcomes
+
+
+def _hand_over(sources: LazySources, path: str, outcome: FileOutcome) -> None:
+    """Bytes the per-file stage read go to the sources (not on with the outcome: it may be cached)."""
+    if outcome.data is not None:
+        sources.fill(path, outcome.data)
+        outcome.data = None
 
 
 def _run_clock_rules(rules, repo: Repo) -> list[Diagnostic]:

@@ -8,6 +8,7 @@ The kill and hang tests use test-only hooks of :mod:`flakelint.pool`
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -195,3 +196,31 @@ def test_lazy_source_file_parses_only_when_a_tree_is_needed():
     assert lazy.patched_offsets == eager.patched_offsets == (data.index(b", }"),)
     assert lazy.is_parsed and str(lazy.root_node) == str(eager.root_node)
     assert lazy.has_error == eager.root_node.has_error
+
+
+def test_hostile_files_read_by_the_workers_give_the_same_report(tmp_path):
+    """Without the cache, the workers read their files themselves: every refusal is the same as reading up front."""
+    from test_hostile import HOSTILE_CONTENT
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    canary = "CANARY-read-by-a-worker"
+    (outside / "secret.nix").write_text("{ a = 1, } # " + canary + "\n")
+    files = {name: content for name, content, _expected in HOSTILE_CONTENT}
+    files.update({"real.nix": "{ }\n", "somedir/x.txt": "x\n", "dir.nix/inner.txt": "x\n", "fifo.nix": "{ }\n"})
+    repo = make_repo(tmp_path / "repo", files)
+    os.symlink("loop-b.nix", repo / "loop-a.nix")
+    os.symlink("loop-a.nix", repo / "loop-b.nix")
+    os.symlink("missing.nix", repo / "dangling.nix")
+    os.symlink(outside / "secret.nix", repo / "outside.nix")
+    os.symlink("somedir", repo / "dirlink.nix")
+    (repo / "fifo.nix").unlink()  # tracked, then replaced by a FIFO (git lists no untracked FIFO)
+    os.mkfifo(repo / "fifo.nix")
+    serial = json_report(repo, 1)
+    pooled = json_report(repo, 2)
+    assert serial.returncode == pooled.returncode == 1, serial.stderr + pooled.stderr
+    assert pooled.stdout == serial.stdout
+    fl002 = {d["path"] for d in json.loads(pooled.stdout) if d["code"] == "FL002"}
+    assert {"binary.nix", "latin1.nix", "loop-a.nix", "dangling.nix", "outside.nix", "dirlink.nix", "fifo.nix", "dir.nix"} <= fl002
+    assert "git-crypt.nix" not in {d["path"] for d in json.loads(pooled.stdout)}
+    assert canary not in pooled.stdout + pooled.stderr
