@@ -78,18 +78,24 @@ def run_repo_rules(rules: list, repo, run_one, parallel: bool) -> list[Diagnosti
         _child(rules, groups, repo, run_one, tokens_read, results_write)
     os.close(results_write)
     found: dict[int, list[Diagnostic]] = {}
+    collected = False
     try:
         if _test_hooks():  # the child takes rules first, so the hooked rule is surely its own
             found.update(_collect(rules, repo, run_one, pid, results_read, groups))
+            collected = True
         while True:
             group = _take(tokens_read)
             if group is None:
                 break
             for index in groups[group]:
                 found[index] = run_one(rules[index], repo)
-        if not _test_hooks():
+        if not collected:
             found.update(_collect(rules, repo, run_one, pid, results_read, groups))
+            collected = True
     finally:
+        if not collected:  # interrupted (Ctrl-C): the child must not outlive the run
+            _kill(pid)
+            _reap(pid)
         os.close(tokens_read)
         os.close(results_read)
     return [d for index in range(len(rules)) for d in found[index]]

@@ -140,3 +140,26 @@ def test_rules_sharing_a_structure_form_one_group_heaviest_first():
     assert ["FL112", "FL113", "FL114", "FL406"] in codes  # the files evaluated
     weights = [sum(rules[i].cost for i in group) for group in groups]
     assert weights == sorted(weights, reverse=True)
+
+
+def test_an_interrupted_parent_leaves_no_child_behind(tmp_path):
+    parent = os.getpid()
+    pids = tmp_path / "child-pids"
+
+    def run_one(rule, repo):
+        import time
+
+        if os.getpid() == parent:
+            time.sleep(0.2)  # let the child take its first rule
+            raise KeyboardInterrupt
+        with open(pids, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        time.sleep(0.05)
+        return []
+
+    rules = [_Recorder(f"FL9{i:02d}") for i in range(20)]
+    with pytest.raises(KeyboardInterrupt):
+        run_repo_rules(rules, _NoGraph(), run_one, parallel=True)
+    child = int(pids.read_text().split()[0])
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # killed and reaped, not a zombie
