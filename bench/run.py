@@ -6,7 +6,9 @@
 
 For each repository size it generates a seed-layout flake (bench/generate.py,
 deterministic), then measures, each as the median of ``--runs`` runs in fresh
-processes:
+processes (parse-only, cold and warm interleaved, one of each per round, so
+that a slow spell of a shared machine weighs on all three alike; each ratio
+is the median of the per-round ratios):
 
 - ``parse-only``: a bare Python process that reads and tree-sitter-parses
   every ``.nix`` file and does nothing else (the floor for a tree-sitter
@@ -72,10 +74,6 @@ def timed(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
     return elapsed, max(peak, before)
 
 
-def median_of(runs: int, command: list[str], cwd: Path | None = None) -> float:
-    return statistics.median(timed(command, cwd)[0] for _ in range(runs))
-
-
 def peak_rss_kib(command: list[str]) -> int:
     """Peak RSS of one run of ``command``, measured in a fresh wrapper process."""
     wrapper = (
@@ -99,16 +97,21 @@ def measure(files: int, runs: int, workdir: Path, existing: Path | None = None) 
     if existing is not None:
         files = sum(1 for _ in _nix_files(repo))
     sarif = workdir / f"out-{repo.name}.sarif"
-    parse_only = median_of(runs, [sys.executable, "-c", PARSE_ONLY, str(repo)])
+    parse_command = [sys.executable, "-c", PARSE_ONLY, str(repo)]
     cold_command = flakelint_command("--no-cache", "--now", NOW, "--output-format", "sarif", "--output-file", str(sarif), str(repo))
-    cold = median_of(runs, cold_command)
     warm_command = flakelint_command("--now", NOW, "--output-format", "sarif", "--output-file", str(sarif), str(repo))
-    timed(warm_command)  # fill the cache (when there is one)
-    warm = median_of(runs, warm_command)
+    timed(warm_command)  # fill the cache (when there is one); --no-cache runs neither read nor write it
+    rounds = [(timed(parse_command)[0], timed(cold_command)[0], timed(warm_command)[0]) for _ in range(runs)]
+    parse_only, cold, warm = (statistics.median(column) for column in zip(*rounds))
     edit = median_of_edits(runs, repo, warm_command) if existing is None else float("nan")
     rss = peak_rss_kib(cold_command)
     name = repo.name if existing is not None else ""
-    return {"files": files, "name": name, "parse_only": parse_only, "cold": cold, "warm": warm, "edit": edit, "rss_mib": rss / 1024}
+    return {
+        "files": files, "name": name, "parse_only": parse_only, "cold": cold, "warm": warm, "edit": edit,
+        "rss_mib": rss / 1024,
+        "cold_parse": statistics.median(c / p for p, c, _w in rounds),
+        "warm_cold": statistics.median(w / c for _p, c, w in rounds),
+    }
 
 
 def _nix_files(repo: Path):
@@ -145,9 +148,12 @@ def main() -> None:
     os.environ.setdefault("FLAKELINT_CACHE_DIR", str(workdir / "cache"))
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}")
-    imports = median_of(args.runs, [sys.executable, "-c", "import click, networkx, tree_sitter, tree_sitter_nix"])
-    small = median_of(args.runs, flakelint_command("--output-format", "concise", str(REPO / "examples" / "seed")))
-    print(f"small: {small:.3f}s  imports: {imports:.3f}s  small/imports: {small / imports:.2f}")
+    imports_command = [sys.executable, "-c", "import click, networkx, tree_sitter, tree_sitter_nix"]
+    small_command = flakelint_command("--output-format", "concise", str(REPO / "examples" / "seed"))
+    pairs = [(timed(imports_command)[0], timed(small_command)[0]) for _ in range(args.runs)]
+    imports, small = (statistics.median(column) for column in zip(*pairs))
+    ratio = statistics.median(s / i for i, s in pairs)
+    print(f"small: {small:.3f}s  imports: {imports:.3f}s  small/imports: {ratio:.2f}")
     print(
         f"{'files':>6} {'parse-only':>11} {'cold':>8} {'warm':>8} {'edit':>8}"
         f" {'cold/parse':>11} {'warm/cold':>10} {'edit/cold':>10} {'RSS MiB':>8}"
@@ -157,7 +163,7 @@ def main() -> None:
     for row in itertools.chain(rows, existing):
         print(
             f"{row['files']:>6} {row['parse_only']:>10.3f}s {row['cold']:>7.3f}s {row['warm']:>7.3f}s {row['edit']:>7.3f}s"
-            f" {row['cold'] / row['parse_only']:>11.2f} {row['warm'] / row['cold']:>10.2f}"
+            f" {row['cold_parse']:>11.2f} {row['warm_cold']:>10.2f}"
             f" {row['edit'] / row['cold']:>10.2f} {row['rss_mib']:>8.1f} {row['name']}"
         )
 
