@@ -44,40 +44,32 @@ def test_the_victim_rule_has_findings_to_lose(serial):
     assert any(d["code"] in ("FL112", "FL114") for d in serial)  # rules the child finishes before it
 
 
-def test_a_child_killed_on_a_rule_costs_that_rule_only(repo, serial):
-    result = json_report(repo, 2, env={"FLAKELINT_TEST_KILL_RULE": VICTIM})
+def lost_only(repo, serial, env: dict, rule: str, why: str) -> None:
+    """A run with the child killed or hung on ``rule``: one FL004 saying ``why``, every other finding as in one process."""
+    result = json_report(repo, 2, env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     found = json.loads(result.stdout)
     lost = [d for d in found if d["code"] == "FL004"]
-    assert len(lost) == 1
-    assert f"rule {VICTIM} " in lost[0]["message"]
-    assert "killed by signal 9" in lost[0]["message"]
+    assert [d["message"].split(" (")[0] for d in lost] == [f"rule {rule}"]
+    assert why in lost[0]["message"]
     # Everything else is there, in order: rules the child had finished were run again here.
-    assert [d for d in found if d["code"] != "FL004"] == [d for d in serial if d["code"] != VICTIM]
+    assert [d for d in found if d["code"] != "FL004"] == [d for d in serial if d["code"] != rule]
+
+
+def test_a_child_killed_on_a_rule_costs_that_rule_only(repo, serial):
+    lost_only(repo, serial, {"FLAKELINT_TEST_KILL_RULE": VICTIM}, VICTIM, "killed by signal 9")
 
 
 def test_a_child_killed_inside_a_group_costs_that_rule_only(repo, serial):
     # FL401-FL404 share every file's overlays: one group, run in rule order,
     # so the child has finished FL401 when it dies on FL402.
-    result = json_report(repo, 2, env={"FLAKELINT_TEST_KILL_RULE": "FL402"})
-    assert result.returncode == 1
-    found = json.loads(result.stdout)
-    lost = [d for d in found if d["code"] == "FL004"]
-    assert [d["message"].split(" (")[0] for d in lost] == ["rule FL402"]
-    assert [d for d in found if d["code"] != "FL004"] == [d for d in serial if d["code"] != "FL402"]
+    lost_only(repo, serial, {"FLAKELINT_TEST_KILL_RULE": "FL402"}, "FL402", "killed by signal 9")
 
 
 def test_a_hanging_child_is_stopped_and_its_rule_reported(repo, serial):
-    result = json_report(repo, 2, env={"FLAKELINT_TEST_HANG_RULE": VICTIM, "FLAKELINT_FILE_TIMEOUT": "1"})
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    found = json.loads(result.stdout)
-    lost = [d for d in found if d["code"] == "FL004"]
-    assert len(lost) == 1
-    assert f"rule {VICTIM} " in lost[0]["message"]
-    assert "longer than 1 seconds" in lost[0]["message"]
-    assert [d for d in found if d["code"] != "FL004"] == [d for d in serial if d["code"] != VICTIM]
+    env = {"FLAKELINT_TEST_HANG_RULE": VICTIM, "FLAKELINT_FILE_TIMEOUT": "1"}
+    lost_only(repo, serial, env, VICTIM, "longer than 1 seconds")
 
 
 def test_the_hooks_do_nothing_in_one_process(repo, serial):
