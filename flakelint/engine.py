@@ -555,8 +555,9 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
         known = cache.known_files(previous, settings)
     started_ns = time.time_ns()
     seen: dict[str, os.stat_result] = {}
-    if not caching and _workers_read(flake, jobs):
-        contents: dict = {path: UNREAD for path in nix_candidates(flake.files)}
+    candidates = nix_candidates(flake.files) if not caching else []
+    if candidates and _workers_read(len(candidates), jobs):
+        contents: dict = {path: UNREAD for path in candidates}
     else:
         contents = read_contents(flake, settings, known, seen)
     sources = LazySources(flake.root, contents, settings.max_file_size)
@@ -583,11 +584,11 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
     return FlakeOutcome(finish(raw, repo, enabled), analysed, repo, templates, nested_refs)
 
 
-def _workers_read(flake: Flake, jobs: int | None) -> bool:
+def _workers_read(files: int, jobs: int | None) -> bool:
     """Whether the per-file stage will run in workers, which then read the files themselves."""
     from flakelint.pool import jobs_for
 
-    return jobs_for(len(nix_candidates(flake.files)), jobs) > 0
+    return jobs_for(files, jobs) > 0
 
 
 def _cache_outside(root: str) -> bool:

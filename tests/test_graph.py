@@ -160,3 +160,24 @@ def test_graph_mermaid_is_a_fenced_flowchart():
     other = re.compile(r"^\s+(subgraph g\d+\[\"[^\"]*\"\]|end|classDef .*|class [n\d,]+ \w+)$")
     for line in lines[2:-1]:
         assert node.match(line) or edge.match(line) or other.match(line), line
+
+
+def test_path_refs_are_built_exactly_like_the_dataclass():
+    """facts builds PathRef instances without __init__ (speed): every field, in order, equal and pickled alike."""
+    import dataclasses
+    import pickle
+
+    from flakelint.facts import PathRef
+
+    source = parse_source(
+        b'{ inputs, ... }: { imports = [ ./a.nix (import ./b.nix) "${./c}/d.nix" ] ++ [ (inputs.self + "/e.nix") ]; x = builtins.readFile ./f.txt; }\n',
+        "hosts/box/default.nix",
+    )
+    refs = file_facts(source).refs
+    assert len(refs) >= 5
+    names = [field.name for field in dataclasses.fields(PathRef)]
+    for ref in refs:
+        assert list(vars(ref)) == names
+        rebuilt = PathRef(**{name: getattr(ref, name) for name in names})
+        assert rebuilt == ref and hash(rebuilt) == hash(ref)
+        assert pickle.loads(pickle.dumps(ref)) == ref
