@@ -237,11 +237,12 @@ def read_contents(
     """
     contents: dict[str, bytes | Unreadable | Unchanged | None] = {}
     real_dirs: dict[str, str] = {}
+    inside: dict[str, bool] = {}
     for relpath in nix_candidates(flake.files):
         abspath = os.path.join(flake.root, relpath)
         remembered = known.get(relpath) if known else None
         if remembered is not None:
-            info = regular_inside(abspath, flake.root, real_dirs)
+            info = regular_inside(abspath, flake.root, real_dirs, inside)
             if info is not None and remembered.matches(info):
                 contents[relpath] = Unchanged(remembered.digest, remembered.has_directive)
                 if seen is not None:

@@ -361,22 +361,32 @@ def read_source(
     return data
 
 
-def regular_inside(abspath: str, root: str, real_dirs: dict | None = None) -> os.stat_result | None:
+def regular_inside(
+    abspath: str, root: str, real_dirs: dict | None = None, inside: dict | None = None
+) -> os.stat_result | None:
     """The ``lstat`` of a regular file (not a symlink) whose real path is inside ``root``; else None.
 
     The test :func:`read_source` makes before opening a file, without
     opening it: what a file the result cache knows must still pass for its
-    remembered hash to stand in for reading it.
+    remembered hash to stand in for reading it. For a file that is not a
+    symlink that depends on its directory alone, so ``inside`` (directory
+    -> answer) lets one pass over many files decide it once per directory.
     """
     try:
         info = os.lstat(abspath)
         if not stat.S_ISREG(info.st_mode):
             return None
-        target = _real_path(abspath, False, real_dirs)
+        directory = os.path.dirname(abspath)
+        answer = inside.get(directory) if inside is not None else None
+        if answer is None:
+            real = _real_dir(directory, real_dirs) if real_dirs is not None else os.path.realpath(directory, strict=True)
+            real_root = _real_root(root)
+            answer = real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+            if inside is not None:
+                inside[directory] = answer
     except OSError:
         return None
-    real_root = _real_root(root)
-    return info if target.startswith(real_root.rstrip(os.sep) + os.sep) else None
+    return info if answer else None
 
 
 def check_text(data: bytes, relpath: str) -> Unreadable | None:

@@ -331,3 +331,18 @@ def test_stamps_are_not_used_under_another_size_limit(repo, stamping):
     warm = run(repo)
     assert any(d.code == "FL002" and d.path.endswith("box.nix") for d in warm.diagnostics)
     assert findings(warm) == findings(lint([str(repo)], now=NOW))
+
+
+def test_a_stamped_file_below_a_directory_swapped_for_an_outside_link_is_examined_again(repo_factory, stamping, tmp_path):
+    import shutil
+
+    repo = repo_factory({**FILES, "sub/inner.nix": "{ }\n"})
+    run(repo)
+    assert "sub/inner.nix" in _stamped(repo)
+    outside = tmp_path / "outside-sub"
+    shutil.copytree(repo / "sub", outside)  # the same bytes, and even the same lstat is no reason to trust it
+    shutil.rmtree(repo / "sub")
+    (repo / "sub").symlink_to(outside)
+    warm = run(repo)
+    assert any(d.code == "FL002" and d.path.endswith("sub/inner.nix") and "outside" in d.message for d in warm.diagnostics)
+    assert findings(warm) == findings(lint([str(repo)], now=NOW))
