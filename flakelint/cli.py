@@ -292,7 +292,7 @@ def check(paths, output_format, output_file, select, extend_select, ignore, conf
 def _check(paths, output_format, output_file, select, extend_select, ignore, config_path, exit_zero, statistics, now_option, summary_file=None, use_cache=True, jobs=None) -> int:
     from flakelint.config import check_selectors
     from flakelint.engine import Overrides, lint
-    from flakelint.report import ReportContext, render
+    from flakelint.report import ReportContext, preload, render
 
     now = resolve_now(now_option)
     if select and not _split_codes(select):
@@ -306,6 +306,7 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
         ignore=check_selectors(_split_codes(ignore), "--ignore"),
         config_path=config_path,
         jobs=jobs,
+        idle=(lambda: preload(output_format)) if output_format == "sarif" else None,
     )
     result = lint(paths, overrides, now, keep_repos=summary_file is not None, use_cache=use_cache)
     for warning in result.warnings:

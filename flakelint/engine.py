@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -56,6 +56,9 @@ class Overrides:
     #: Worker processes for the per-file stage (``--jobs``): None decides by
     #: the file count, 0 or 1 analyses in-process.
     jobs: int | None = None
+    #: Work for this process while it would otherwise wait for the
+    #: repository stage's child (the CLI imports the report format there).
+    idle: Callable[[], None] | None = None
 
 
 @dataclass
@@ -156,7 +159,7 @@ def _lint(paths, overrides, now, keep_repos, use_cache) -> Result:
                 )
             flake.is_template = flake.root in template_roots
             flake.extra_roots = sorted(set(flake.extra_roots) | parent_references.get(flake.root, set()))
-            outcome = lint_flake(flake, settings, now, use_cache, jobs=overrides.jobs)
+            outcome = lint_flake(flake, settings, now, use_cache, jobs=overrides.jobs, idle=overrides.idle)
             found_diagnostics, count, repo = outcome.diagnostics, outcome.analysed, outcome.repo
             template_roots |= outcome.templates
             for root, paths in outcome.nested_refs.items():
@@ -540,7 +543,9 @@ class FlakeOutcome:
     nested_refs: dict[str, set[str]]
 
 
-def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = False, jobs: int | None = None) -> FlakeOutcome:
+def lint_flake(
+    flake: Flake, settings: Settings, now: float, use_cache: bool = False, jobs: int | None = None, idle=None
+) -> FlakeOutcome:
     """Lint one flake. With ``use_cache``, an unchanged flake's results come from the cache."""
     rules = all_rules()
     enabled = settings.enabled_codes()
@@ -572,7 +577,7 @@ def lint_flake(flake: Flake, settings: Settings, now: float, use_cache: bool = F
             pack = OutcomePack(flake.root, settings)
     if entry is None:
         raw = [unreadable_diagnostic(c) for c in contents.values() if isinstance(c, Unreadable)]
-        analysed = _run_rules(steady, repo, raw, jobs, pack)
+        analysed = _run_rules(steady, repo, raw, jobs, pack, idle)
         templates, nested_refs = declared_templates(repo), references_into_nested(repo)
         if key is not None:
             stamps = cache.file_stamps(seen, sources, started_ns)
@@ -638,7 +643,9 @@ class OutcomePack:
         return self.digests[path]
 
 
-def _run_rules(rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None, pack: OutcomePack | None = None) -> int:
+def _run_rules(
+    rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None, pack: OutcomePack | None = None, idle=None
+) -> int:
     """The per-file stage on every file, then repo rules; the count of files analysed.
 
     The per-file stage (parse, file rules, suppressions, path facts, repo
@@ -692,7 +699,8 @@ def _run_rules(rules, repo: Repo, raw: list[Diagnostic], jobs: int | None = None
     from flakelint.repo_stage import run_repo_rules
 
     parallel = jobs_for(len(paths), jobs) > 1 and can_fork()
-    raw.extend(run_repo_rules([rule for rule in rules if isinstance(rule, RepoRule)], repo, run_repo_rule, parallel))
+    repo_rules = [rule for rule in rules if isinstance(rule, RepoRule)]
+    raw.extend(run_repo_rules(repo_rules, repo, run_repo_rule, parallel, idle=idle))
     return analysed
 
 

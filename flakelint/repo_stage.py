@@ -52,8 +52,13 @@ from flakelint.diagnostic import Diagnostic
 MAX_GROUPS = 255
 
 
-def run_repo_rules(rules: list, repo, run_one, parallel: bool) -> list[Diagnostic]:
-    """``run_one(rule, repo)`` for every rule, in two processes when ``parallel``; findings in rule order."""
+def run_repo_rules(rules: list, repo, run_one, parallel: bool, idle=None) -> list[Diagnostic]:
+    """``run_one(rule, repo)`` for every rule, in two processes when ``parallel``; findings in rule order.
+
+    ``idle()``, when given, runs once this process has no rule left to take,
+    before it waits for the child: work it would do later anyway (importing
+    the report format) costs nothing there while the child still runs.
+    """
     groups = rule_groups(rules)
     if not parallel or len(groups) < 2 or len(groups) > MAX_GROUPS:
         return _serial(rules, repo, run_one)
@@ -90,6 +95,7 @@ def run_repo_rules(rules: list, repo, run_one, parallel: bool) -> list[Diagnosti
             for index in groups[group]:
                 found[index] = run_one(rules[index], repo)
         if not collected:
+            _spare_time(idle)
             found.update(_collect(rules, repo, run_one, pid, results_read, groups))
             collected = True
     finally:
@@ -99,6 +105,15 @@ def run_repo_rules(rules: list, repo, run_one, parallel: bool) -> list[Diagnosti
         os.close(tokens_read)
         os.close(results_read)
     return [d for index in range(len(rules)) for d in found[index]]
+
+
+def _spare_time(idle) -> None:
+    if idle is None:
+        return
+    try:
+        idle()
+    except Exception:  # noqa: BLE001 - an optional head start: whatever it was is done again later
+        pass
 
 
 def rule_groups(rules: list) -> list[list[int]]:

@@ -155,3 +155,16 @@ def test_an_interrupted_parent_leaves_no_child_behind(tmp_path):
     child = int(pids.read_text().split()[0])
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)  # killed and reaped, not a zombie
+
+
+def test_idle_work_runs_once_in_this_process_and_never_fails_the_stage():
+    calls = []
+
+    def idle():
+        calls.append(os.getpid())
+        raise RuntimeError("an optional head start")
+
+    rules = [_Recorder(f"FL9{i:02d}") for i in range(10)]
+    found = run_repo_rules(rules, _NoGraph(), _run_with_pid, parallel=True, idle=idle)
+    assert [d.code for d in found] == [rule.code for rule in rules]
+    assert calls == [os.getpid()]

@@ -22,6 +22,12 @@ class ReportContext:
     properties: dict = field(default_factory=dict)
 
 
+def preload(format_name: str | None) -> None:
+    """Import a format's module ahead of rendering (the engine calls this while it waits anyway)."""
+    if format_name in FORMATS:
+        importlib.import_module(f"flakelint.report.{format_name}")
+
+
 def render(format_name: str, diagnostics, context: ReportContext) -> str:
     if format_name not in FORMATS:
         raise ValueError(f"unknown output format {format_name!r}")
