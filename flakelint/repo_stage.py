@@ -28,7 +28,8 @@ again when it has finished it, and sends all its findings at the end. If it
 dies (or stays silent longer than the per-file limit,
 ``FLAKELINT_FILE_TIMEOUT``), the rule it was running becomes one FL004
 finding — running that rule again here could take this process down too —
-and the rules it had finished are run again in this process. Only where
+and every other rule of the groups it had taken, finished or not yet begun,
+runs in this process. An interrupted run (Ctrl-C) kills the child. Only where
 ``fork`` is safe (Linux; :func:`flakelint.pool.can_fork`) and only when the
 run is large enough to use worker processes; otherwise, and whenever a
 process or a pipe cannot be had, the rules run here one after another.
