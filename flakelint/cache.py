@@ -99,8 +99,9 @@ def flake_key(flake, settings, contents: dict[str, object], lock_bytes: bytes | 
     for relpath in flake.files:
         add(relpath, "T" if tracked is not None and relpath in tracked else "U")
         content = contents.get(relpath)
-        if isinstance(content, bytes) or hasattr(content, "has_directive"):  # read, or Unchanged
-            digest.update(digest_of(relpath) if digest_of is not None else hashlib.sha256(content).digest())
+        readable = _readable_digest(relpath, content, digest_of)
+        if readable is not None:
+            digest.update(readable)
         elif content is not None:
             add(repr(content))
         elif relpath == "flake.lock" and lock_bytes is not None:
@@ -116,6 +117,19 @@ def flake_key(flake, settings, contents: dict[str, object], lock_bytes: bytes | 
         if relpath not in listed:  # directories named *.nix
             add(relpath, repr(content) if not isinstance(content, bytes) else hashlib.sha256(content).hexdigest())
     return digest.hexdigest()
+
+
+def _readable_digest(relpath: str, content: object, digest_of) -> bytes | None:
+    """The content hash of a file that was read as Nix text, or of one the stamps say is unchanged; else None.
+
+    An unchanged file is the engine's ``Unchanged`` (not read, its hash
+    remembered with its stamp): anything else but bytes is a reason the file
+    could not be read, or None.
+    """
+    if isinstance(content, bytes):
+        return digest_of(relpath) if digest_of is not None else content_digest(content)
+    remembered = getattr(content, "digest", None)
+    return remembered if isinstance(remembered, bytes) else None
 
 
 # ---------------------------------------------------------------- file stamps

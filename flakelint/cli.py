@@ -306,7 +306,7 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
         ignore=check_selectors(_split_codes(ignore), "--ignore"),
         config_path=config_path,
         jobs=jobs,
-        idle=(lambda: preload(output_format)) if output_format == "sarif" else None,
+        idle=lambda: preload(output_format),  # the format's module, while the engine waits anyway
     )
     result = lint(paths, overrides, now, keep_repos=summary_file is not None, use_cache=use_cache)
     for warning in result.warnings:

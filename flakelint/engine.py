@@ -33,10 +33,11 @@ from flakelint.parse import (
     ParseTimeout,
     SourceFile,
     Unreadable,
-    check_text,
     parse_source,
     parse_time_limit,
+    is_within,
     read_source,
+    read_text,
     regular_inside,
 )
 from flakelint.registry import all_rules
@@ -251,14 +252,8 @@ def read_contents(
                 if seen is not None:
                     seen[relpath] = info
                 continue
-        data = read_source(abspath, relpath, flake.root, settings.max_file_size, real_dirs, seen)
-        if isinstance(data, bytes):
-            problem = check_text(data, relpath)
-            contents[relpath] = problem if problem is not None else data
-        elif isinstance(data, Unreadable):
-            contents[relpath] = data
-        else:
-            contents[relpath] = None
+        data = read_text(abspath, relpath, flake.root, settings.max_file_size, real_dirs, seen)
+        contents[relpath] = data if isinstance(data, (bytes, Unreadable)) else None
     return contents
 
 
@@ -308,6 +303,7 @@ class LazySources(Mapping):
         }
         self._parsed: dict[str, SourceFile] = {}
         self._known_good: dict[str, bool] = {}  # path -> has_error, for files a worker parsed
+        self._digests: dict[str, bytes] = {}
 
     def _parse(self, path: str) -> SourceFile | None:
         source = self._parsed.get(path)
@@ -396,8 +392,8 @@ class LazySources(Mapping):
         should it have changed or vanished since its stamp was taken, a
         snippet may show the new text or none (b"").
         """
-        data = read_source(os.path.join(self._root, path), path, self._root, self._max_size)
-        return data if isinstance(data, bytes) and check_text(data, path) is None else b""
+        data = read_text(os.path.join(self._root, path), path, self._root, self._max_size)
+        return data if isinstance(data, bytes) else b""
 
     def has_directive(self, path: str) -> bool:
         """Whether the file may hold a suppression directive (``flakelint:``), without reading an unchanged one."""
@@ -411,12 +407,11 @@ class LazySources(Mapping):
         found = self._data.get(path)
         if isinstance(found, Unchanged):
             return found.digest
-        digests = self.__dict__.setdefault("_digests", {})
-        if path not in digests:
+        if path not in self._digests:
             from flakelint.cache import content_digest
 
-            digests[path] = content_digest(found or b"")
-        return digests[path]
+            self._digests[path] = content_digest(found or b"")
+        return self._digests[path]
 
 
 @dataclass
@@ -465,11 +460,7 @@ def analyse_file(context: MapContext, path: str, data: bytes) -> FileOutcome:
 def _analyse_file(context: MapContext, path: str, data: bytes | None) -> tuple[FileOutcome, SourceFile | None]:
     outcome = FileOutcome()
     if data is None:  # left for this stage to read (Unread)
-        read = read_source(
-            os.path.join(context.root, path), path, context.root, context.settings.max_file_size, context.real_dirs
-        )
-        if isinstance(read, bytes):
-            read = check_text(read, path) or read
+        read = read_text(os.path.join(context.root, path), path, context.root, context.settings.max_file_size, context.real_dirs)
         if not isinstance(read, bytes):
             outcome.problem = read if isinstance(read, Unreadable) else None
             outcome.skipped = not isinstance(read, Unreadable)
@@ -603,7 +594,7 @@ def _cache_outside(root: str) -> bool:
 
     directory = os.path.realpath(cache_dir())
     real_root = os.path.realpath(root)
-    return not (directory == real_root or directory.startswith(real_root.rstrip(os.sep) + os.sep))
+    return not is_within(directory, real_root)
 
 
 class OutcomePack:
@@ -615,13 +606,12 @@ class OutcomePack:
         self.root = root
         self.context = cache.files_context(settings)
         self.previous = cache.load_outcomes(root, self.context)
-        self.digests: dict[str, bytes] = {}
 
     def reusable(self, sources: LazySources, paths: list[str]) -> dict[str, FileOutcome]:
         found = {}
         for path in paths:
             known = self.previous.get(path)
-            if known is not None and known[0] == self._digest(sources, path) and isinstance(known[1], FileOutcome):
+            if known is not None and known[0] == sources.digest(path) and isinstance(known[1], FileOutcome):
                 found[path] = known[1]
         return found
 
@@ -630,17 +620,11 @@ class OutcomePack:
         from flakelint import cache
 
         files = {
-            path: (self._digest(sources, path), outcome)
+            path: (sources.digest(path), outcome)
             for path, outcome in outcomes.items()
             if outcome.problem is None and outcome.lost is None and path in sources
         }
         cache.store_outcomes(self.root, self.context, files)
-
-    def _digest(self, sources: LazySources, path: str) -> bytes:
-        """A file's content hash, computed once for both questions."""
-        if path not in self.digests:
-            self.digests[path] = sources.digest(path)
-        return self.digests[path]
 
 
 def _run_rules(
@@ -795,14 +779,11 @@ def nix_candidates(files: list[str]) -> list[str]:
 def load_source(root: str, relpath: str, max_size: int) -> SourceFile | Unreadable | None:
     """Read and parse one file; None for files skipped on purpose (git-crypt)."""
     abspath = os.path.join(root, relpath)
-    data = read_source(abspath, relpath, root, max_size)
+    data = read_text(abspath, relpath, root, max_size)
     if isinstance(data, Unreadable):
         return data
     if not isinstance(data, bytes):
         return None
-    problem = check_text(data, relpath)
-    if problem is not None:
-        return problem
     try:
         return parse_source(data, relpath, abspath)
     except ParseTimeout as exc:
@@ -896,7 +877,7 @@ def _for_display(d: Diagnostic) -> Diagnostic:
     """Rewrite the path relative to the working directory (absolute when outside it)."""
     absolute = os.path.normpath(os.path.join(d.root, d.path))
     cwd = os.getcwd()
-    if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+    if is_within(absolute, cwd):
         shown = os.path.relpath(absolute, cwd)
     else:
         shown = absolute

@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from flakelint.facts import AUTOWIRING_MARKERS, FileFacts, PathRef, detect_autowiring, file_facts  # noqa: F401 - re-exported
+from flakelint.facts import FileFacts, PathRef, file_facts
 from flakelint.globs import compile_glob
 
 ROOT_FILES = ("flake.nix", "default.nix", "shell.nix")

@@ -279,6 +279,11 @@ def _real_root(root: str) -> str:
     return os.path.realpath(root)
 
 
+def is_within(path: str, directory: str) -> bool:
+    """``path`` is ``directory`` or lies below it (both absolute and normalised the same way)."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
 def read_source(
     abspath: str, relpath: str, root: str, max_size: int, real_dirs: dict | None = None, seen: dict | None = None
 ) -> bytes | Unreadable | Skipped:
@@ -311,7 +316,7 @@ def read_source(
             return Unreadable(relpath, "broken symlink: its target does not exist")
         return Unreadable(relpath, f"cannot be examined: {os.strerror(exc.errno or 0) or exc}")
     real_root = _real_root(root)
-    if target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep):
+    if not is_within(target, real_root):
         if is_link:
             return Unreadable(relpath, "symlink leads outside the flake root; flakelint does not follow it")
         return Unreadable(relpath, "is reached through a symlinked directory that leads outside the flake root; not followed")
@@ -380,13 +385,22 @@ def regular_inside(
         answer = inside.get(directory) if inside is not None else None
         if answer is None:
             real = _real_dir(directory, real_dirs) if real_dirs is not None else os.path.realpath(directory, strict=True)
-            real_root = _real_root(root)
-            answer = real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+            answer = is_within(real, _real_root(root))
             if inside is not None:
                 inside[directory] = answer
     except OSError:
         return None
     return info if answer else None
+
+
+def read_text(
+    abspath: str, relpath: str, root: str, max_size: int, real_dirs: dict | None = None, seen: dict | None = None
+) -> bytes | Unreadable | Skipped:
+    """:func:`read_source`, then :func:`check_text`: the bytes of a file that is Nix source text, or why not."""
+    data = read_source(abspath, relpath, root, max_size, real_dirs, seen)
+    if isinstance(data, bytes):
+        return check_text(data, relpath) or data
+    return data
 
 
 def check_text(data: bytes, relpath: str) -> Unreadable | None:

@@ -44,10 +44,13 @@ the child's.
 from __future__ import annotations
 
 import os
-import pickle
 import time
+from typing import TYPE_CHECKING
 
 from flakelint.diagnostic import Diagnostic
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 #: Groups of rules are numbered by one byte each in the pipe that shares them out.
 MAX_GROUPS = 255
@@ -63,6 +66,8 @@ def run_repo_rules(rules: list, repo, run_one, parallel: bool, idle=None) -> lis
     groups = rule_groups(rules)
     if not parallel or len(groups) < 2 or len(groups) > MAX_GROUPS:
         return _serial(rules, repo, run_one)
+    from multiprocessing.connection import Connection  # only now: 15 ms of imports a serial run never needs
+
     _prepare_shared(repo)
     try:
         tokens_read, tokens_write = os.pipe()
@@ -81,13 +86,14 @@ def run_repo_rules(rules: list, repo, run_one, parallel: bool, idle=None) -> lis
         return _serial(rules, repo, run_one)
     if pid == 0:  # pragma: no cover - the child; its work is checked through the parent's results
         os.close(results_read)
-        _child(rules, groups, repo, run_one, tokens_read, results_write)
+        _child(rules, groups, repo, run_one, tokens_read, Connection(results_write, readable=False))
     os.close(results_write)
+    results = Connection(results_read, writable=False)
     found: dict[int, list[Diagnostic]] = {}
     collected = False
     try:
         if _test_hooks():  # the child takes rules first, so the hooked rule is surely its own
-            found.update(_collect(rules, repo, run_one, pid, results_read, groups))
+            found.update(_collect(rules, repo, run_one, pid, results, groups))
             collected = True
         while True:
             group = _take(tokens_read)
@@ -97,14 +103,14 @@ def run_repo_rules(rules: list, repo, run_one, parallel: bool, idle=None) -> lis
                 found[index] = run_one(rules[index], repo)
         if not collected:
             _spare_time(idle)
-            found.update(_collect(rules, repo, run_one, pid, results_read, groups))
+            found.update(_collect(rules, repo, run_one, pid, results, groups))
             collected = True
     finally:
         if not collected:  # interrupted (Ctrl-C): the child must not outlive the run
             _kill(pid)
             _reap(pid)
         os.close(tokens_read)
-        os.close(results_read)
+        results.close()
     return [d for index in range(len(rules)) for d in found[index]]
 
 
@@ -165,7 +171,7 @@ def _take(fd: int) -> int | None:
         return data[0] if data else None
 
 
-def _child(rules, groups, repo, run_one, tokens: int, out: int) -> None:  # pragma: no cover - runs in the fork
+def _child(rules, groups, repo, run_one, tokens: int, out: Connection) -> None:  # pragma: no cover - runs in the fork
     """Take groups of rules until none is left, announcing each rule; send the findings; end without teardown."""
     import signal
 
@@ -177,13 +183,13 @@ def _child(rules, groups, repo, run_one, tokens: int, out: int) -> None:  # prag
             group = _take(tokens)
             if group is None:
                 break
-            _send(out, ("take", group))
+            out.send(("take", group))
             for index in groups[group]:
-                _send(out, ("start", index))
+                out.send(("start", index))
                 _test_kill_or_hang(rules[index].code)
                 done[index] = run_one(rules[index], repo)
-                _send(out, ("done", index))
-        _send(out, ("findings", done))
+                out.send(("done", index))
+        out.send(("findings", done))
     except BaseException:  # noqa: BLE001 - the parent sees the missing findings and makes up for them
         status = 1
     finally:
@@ -205,14 +211,7 @@ def _test_kill_or_hang(code: str) -> None:  # pragma: no cover - runs in the for
         time.sleep(3600)
 
 
-def _send(fd: int, message) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(len(data).to_bytes(8, "big") + data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _collect(rules, repo, run_one, pid: int, fd: int, groups) -> dict[int, list[Diagnostic]]:
+def _collect(rules, repo, run_one, pid: int, results: Connection, groups) -> dict[int, list[Diagnostic]]:
     """The child's findings; what it could not deliver, made up for here."""
     from flakelint.pool import file_timeout
 
@@ -221,17 +220,16 @@ def _collect(rules, repo, run_one, pid: int, fd: int, groups) -> dict[int, list[
     started: set[int] = set()
     finished: set[int] = set()
     findings: dict[int, list[Diagnostic]] | None = None
-    reader = _Messages(fd)
     how = "died"
     while findings is None:
-        message = reader.next(limit)
-        if message is _Messages.SILENT:
-            how = "hung"
-            _kill(pid)
+        try:
+            if not results.poll(limit):
+                how = "hung"
+                _kill(pid)
+                break
+            kind, value = results.recv()
+        except Exception:  # noqa: BLE001 - end of file or a torn message: the child died here
             break
-        if message is None:
-            break
-        kind, value = message
         if kind == "take":
             taken.append(value)
         elif kind == "start":
@@ -254,46 +252,6 @@ def _collect(rules, repo, run_one, pid: int, fd: int, groups) -> dict[int, list[
             else:
                 made_up[index] = run_one(rules[index], repo)
     return made_up
-
-
-class _Messages:
-    """Length-prefixed pickles read from the child's pipe."""
-
-    SILENT = object()
-
-    def __init__(self, fd: int):
-        self.fd = fd
-        self.buffer = bytearray()
-
-    def next(self, limit: float):
-        """The next message; None at end of file; SILENT after ``limit`` seconds without a byte."""
-        import select
-
-        deadline = time.monotonic() + limit
-        while True:
-            if len(self.buffer) >= 8:
-                size = int.from_bytes(self.buffer[:8], "big")
-                if len(self.buffer) >= 8 + size:
-                    data = bytes(self.buffer[8 : 8 + size])
-                    del self.buffer[: 8 + size]
-                    try:
-                        return pickle.loads(data)
-                    except Exception:  # noqa: BLE001 - a torn message: as if the child died here
-                        return None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return self.SILENT
-            try:
-                ready, _, _ = select.select([self.fd], [], [], remaining)
-            except InterruptedError:
-                continue
-            if not ready:
-                continue
-            chunk = os.read(self.fd, 1 << 16)
-            if not chunk:
-                return None
-            self.buffer += chunk
-            deadline = time.monotonic() + limit
 
 
 def _kill(pid: int) -> None:

@@ -22,6 +22,7 @@ import re
 from flakelint import __version__
 from flakelint.diagnostic import Severity
 from flakelint.escape import clean
+from flakelint.parse import is_within
 
 #: Findings listed in the table; the rest are counted in one line.
 MAX_ROWS = 50
@@ -205,6 +206,6 @@ def summary_for_result(result) -> str:
 
 def _shown_root(root: str) -> str:
     cwd = os.getcwd()
-    if root == cwd or root.startswith(cwd.rstrip(os.sep) + os.sep):
+    if is_within(root, cwd):
         return os.path.relpath(root, cwd).replace(os.sep, "/")
     return root
