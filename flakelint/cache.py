@@ -17,7 +17,8 @@ The key is a SHA-256 over everything those findings depend on:
   tracked, nested flakes, template status, paths its parent refers to;
 - the bytes of every ``.nix`` file and of ``flake.lock`` (or why a file could
   not be read), and size and modification time of every other file (rules
-  such as FL501 read them). A ``.nix`` file whose ``lstat`` matches the one
+  such as FL501 read them) but the run's own untracked report file, which
+  no rule reads (:func:`flakelint.engine.own_reports`). A ``.nix`` file whose ``lstat`` matches the one
   remembered with its hash is not read again: its remembered hash stands in
   (see "file stamps" below).
 
@@ -79,11 +80,21 @@ def settings_fingerprint(settings) -> str:
     return json.dumps(data, sort_keys=True, default=sorted)
 
 
-def flake_key(flake, settings, contents: dict[str, object], lock_bytes: bytes | None, toplevel: str | None, digest_of=None) -> str:
+def flake_key(
+    flake,
+    settings,
+    contents: dict[str, object],
+    lock_bytes: bytes | None,
+    toplevel: str | None,
+    digest_of=None,
+    unstamped: frozenset[str] = frozenset(),
+) -> str:
     """The cache key of one flake's analysis (see the module docstring).
 
     ``digest_of(path)``: a readable file's content hash when the caller has
     it (an unchanged file's is the cache's own, :func:`known_files`).
+    ``unstamped``: files no rule reads whose stamps are left out (the run's
+    own report, :func:`flakelint.engine.own_reports`); their names count.
     """
     digest = hashlib.sha256()
 
@@ -106,6 +117,8 @@ def flake_key(flake, settings, contents: dict[str, object], lock_bytes: bytes | 
             add(repr(content))
         elif relpath == "flake.lock" and lock_bytes is not None:
             digest.update(hashlib.sha256(lock_bytes).digest())
+        elif relpath in unstamped:
+            add("report")
         else:
             try:
                 info = os.lstat(os.path.join(flake.root, relpath))

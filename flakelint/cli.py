@@ -291,7 +291,7 @@ def check(paths, output_format, output_file, select, extend_select, ignore, conf
 
 def _check(paths, output_format, output_file, select, extend_select, ignore, config_path, exit_zero, statistics, now_option, summary_file=None, use_cache=True, jobs=None) -> int:
     from flakelint.config import check_selectors
-    from flakelint.engine import Overrides, lint
+    from flakelint.engine import Overrides, cache_outside, lint
     from flakelint.report import ReportContext, preload, render
 
     now = resolve_now(now_option)
@@ -307,6 +307,7 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
         config_path=config_path,
         jobs=jobs,
         idle=lambda: preload(output_format),  # the format's module, while the engine waits anyway
+        reports=tuple(os.path.abspath(path) for path in (output_file, summary_file) if path),
     )
     result = lint(paths, overrides, now, keep_repos=summary_file is not None, use_cache=use_cache)
     for warning in result.warnings:
@@ -324,6 +325,10 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
         context.properties = {"header": header, "sarif": layout_properties}
     if statistics:
         text = render_statistics(result.diagnostics)
+    elif use_cache and result.flakes and all(cache_outside(flake.root) for flake in result.flakes):
+        from flakelint.report.memo import render_memoized
+
+        text = render_memoized(output_format, result.diagnostics, context, list(paths))
     else:
         text = render(output_format, result.diagnostics, context)
     _write(text, output_file)

@@ -16,7 +16,7 @@ from typing import Any
 from flakelint.diagnostic import Severity
 from flakelint.globs import path_glob_match, path_glob_regex
 from flakelint.parse import DEFAULT_MAX_FILE_SIZE
-from flakelint.registry import all_rules, codes_matching
+from flakelint.registry import codes_matching, rule_index
 
 CONFIG_FILE_NAMES = ("flakelint.toml", ".flakelint.toml")
 TOP_LEVEL_KEYS = {
@@ -72,7 +72,7 @@ class Settings:
         layer below. With no ``select`` anywhere the starting set is every
         rule that is not info-level.
         """
-        rules = all_rules()
+        rules = rule_index()
         enabled = {code for code, rule in rules.items() if rule.severity > Severity.INFO}
         for select, extend, ignore in (
             (self.select, self.extend_select, self.ignore),
@@ -180,10 +180,10 @@ def settings_from_mapping(data: dict[str, Any], display: str) -> Settings:
 
 
 def validate_rule_options(code: str, options: Any, display: str) -> dict[str, Any]:
-    rules = all_rules()
-    rule = rules.get(code.upper())
-    if rule is None:
+    info = rule_index().get(code.upper())
+    if info is None:
         raise ConfigError(f"{display}: [rules.{code}]: unknown rule code")
+    rule = info.load()
     if not isinstance(options, dict):
         raise ConfigError(f"{display}: [rules.{code}] must be a table")
     for key, value in options.items():

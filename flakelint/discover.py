@@ -108,8 +108,9 @@ def _list_files(root: str) -> Flake:
     flake = Flake(root=os.path.normpath(root))
     listing = _git_listing(flake.root)
     if isinstance(listing, tuple):
-        files, tracked = listing
+        files, tracked, toplevel = listing
         flake.files, flake.tracked, flake.is_git = files, tracked, True
+        flake.git_facts["toplevel"] = toplevel
     else:
         flake.git_problem = listing
         flake.files = _walk(flake.root)
@@ -160,16 +161,23 @@ def _run_git(root: str, *args: str) -> subprocess.CompletedProcess | None:
         return None
 
 
-def _git_listing(root: str) -> tuple[list[str], frozenset[str]] | str | None:
-    """(files, tracked) from git, a reason string when git failed, None when not a work tree."""
-    probe = _run_git(root, "rev-parse", "--is-inside-work-tree")
+def _git_listing(root: str) -> tuple[list[str], frozenset[str], str | None] | str | None:
+    """(files, tracked, work tree top) from git, a reason string when git failed, None when not a work tree.
+
+    One ``rev-parse`` answers both whether ``root`` is in a work tree and
+    where that work tree starts (which :attr:`flakelint.repo.Repo.git_toplevel`
+    would otherwise ask git for again): each git process costs 5-10 ms.
+    """
+    probe = _run_git(root, "rev-parse", "--is-inside-work-tree", "--show-toplevel")
     if probe is None:
         return None
-    if probe.returncode != 0 or probe.stdout.strip() != b"true":
+    answer = probe.stdout.split(b"\n")
+    if probe.returncode != 0 or answer[0].strip() != b"true":
         stderr = probe.stderr.decode("utf-8", "replace")
-        if "not a git repository" in stderr or probe.stdout.strip() == b"false":
+        if "not a git repository" in stderr or answer[0].strip() == b"false":
             return None
         return _git_reason(stderr) or "git rev-parse failed"
+    toplevel = os.fsdecode(answer[1].strip()) if len(answer) > 1 else ""
     listing = _run_git(root, "ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard")
     if listing is None or listing.returncode != 0:
         reason = _git_reason(listing.stderr.decode("utf-8", "replace")) if listing else "git did not answer"
@@ -192,7 +200,7 @@ def _git_listing(root: str) -> tuple[list[str], frozenset[str]] | str | None:
         if tag != b"?":
             tracked.add(name)
     files -= deleted
-    return sorted(files), frozenset(tracked - deleted)
+    return sorted(files), frozenset(tracked - deleted), os.path.normpath(toplevel) if toplevel else None
 
 
 def _first_line(text: str) -> str:
@@ -274,11 +282,15 @@ def split_nested_flakes(top: Flake) -> list[Flake]:
     buckets: dict[str, list[str]] = {r: [] for r in roots}
     remaining = []
     for relpath in top.files:
-        owner = next((r for r in roots if relpath.startswith(r + "/")), None)
+        owner = next(_roots_above(relpath, buckets), None)  # the deepest root holding the file
         if owner is None:
             remaining.append(relpath)
         else:
             buckets[owner].append(relpath[len(owner) + 1 :])
+    tracked_under: dict[str, set[str]] = {r: set() for r in roots}
+    for path in top.tracked or ():
+        for root in _roots_above(path, tracked_under):
+            tracked_under[root].add(path[len(root) + 1 :])
     result = [
         Flake(
             root=top.root,
@@ -291,9 +303,7 @@ def split_nested_flakes(top: Flake) -> list[Flake]:
         )
     ]
     for r in sorted(roots):
-        tracked = None
-        if top.tracked is not None:
-            tracked = frozenset(t[len(r) + 1 :] for t in top.tracked if t.startswith(r + "/"))
+        tracked = frozenset(tracked_under[r]) if top.tracked is not None else None
         children = sorted(other for other in roots if other.startswith(r + "/"))
         result.append(
             Flake(
@@ -308,6 +318,20 @@ def split_nested_flakes(top: Flake) -> list[Flake]:
             )
         )
     return result
+
+
+def _roots_above(relpath: str, roots):
+    """The members of ``roots`` that are directories above ``relpath``, deepest first.
+
+    One set lookup per directory level of the path, instead of testing every
+    root against every file (home-manager lists 4,600 files and 4 nested flakes).
+    """
+    cut = relpath.rfind("/")
+    while cut > 0:
+        prefix = relpath[:cut]
+        if prefix in roots:
+            yield prefix
+        cut = relpath.rfind("/", 0, cut)
 
 
 def git_toplevel(root: str) -> str | None:

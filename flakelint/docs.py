@@ -2,7 +2,8 @@
 
 ``python -m flakelint.docs --write`` regenerates ``docs/rules/<CODE>-<name>.md``
 (one file per rule, from the rule's docstring; stale files are removed),
-the index ``docs/rules/README.md``, and the rule table in ``README.md``
+the index ``docs/rules/README.md``, the registry's index
+``flakelint/data/rules.json`` (:mod:`flakelint.registry`), and the rule table in ``README.md``
 between :data:`README_BEGIN` and :data:`README_END`. ``python -m
 flakelint.docs --check`` exits 1 when any of them is out of date
 (``tests/test_docs_sync.py`` does the same). ``flakelint rules
@@ -205,9 +206,24 @@ def example_files(block: str) -> dict[str, str]:
     return result
 
 
+#: The generated rule index the registry reads (:func:`flakelint.registry.rule_index`).
+RULE_INDEX_FILE = Path("flakelint") / "data" / "rules.json"
+
+
+def rule_index_json() -> str:
+    """The content of :data:`RULE_INDEX_FILE`, from the rule classes."""
+    from flakelint.registry import index_data
+
+    entries = [f"  {json.dumps(code)}: {json.dumps(facts)}" for code, facts in sorted(index_data().items())]
+    return "{\n" + ",\n".join(entries) + "\n}\n"  # one rule per line: reviewable diffs
+
+
 def out_of_date(root: Path) -> list[str]:
     """What ``--write`` would change under ``root`` (a checkout), as messages."""
     problems = []
+    index = root / RULE_INDEX_FILE
+    if not index.exists() or index.read_text(encoding="utf-8") != rule_index_json():
+        problems.append(f"{RULE_INDEX_FILE} is out of date")
     docs_dir = root / RULE_DOCS_DIR
     expected = rule_docs_tree()
     for name, text in expected.items():
@@ -236,6 +252,12 @@ def write(root: Path) -> list[str]:
         str(RULE_DOCS_DIR / path.name) + ("" if path.exists() else " (removed)")
         for path in write_rule_docs(root / RULE_DOCS_DIR)
     ]
+    index = root / RULE_INDEX_FILE
+    text = rule_index_json()
+    if not index.exists() or index.read_text(encoding="utf-8") != text:
+        index.parent.mkdir(parents=True, exist_ok=True)
+        index.write_text(text, encoding="utf-8", newline="\n")
+        changed.append(str(RULE_INDEX_FILE))
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8")
     updated = readme_with_table(text)

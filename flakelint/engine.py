@@ -40,7 +40,7 @@ from flakelint.parse import (
     read_text,
     regular_inside,
 )
-from flakelint.registry import all_rules
+from flakelint.registry import rule_index
 from flakelint.repo import Repo
 from flakelint.rule import FileRule, RepoRule
 from flakelint.suppress import apply_suppressions, find_suppressions, unused_suppressions
@@ -60,6 +60,9 @@ class Overrides:
     #: Work for this process while it would otherwise wait for the
     #: repository stage's child (the CLI imports the report format there).
     idle: Callable[[], None] | None = None
+    #: Absolute paths of the files this run writes its reports to
+    #: (``--output-file``, ``--summary-file``): see :func:`own_reports`.
+    reports: tuple[str, ...] = ()
 
 
 @dataclass
@@ -160,7 +163,9 @@ def _lint(paths, overrides, now, keep_repos, use_cache) -> Result:
                 )
             flake.is_template = flake.root in template_roots
             flake.extra_roots = sorted(set(flake.extra_roots) | parent_references.get(flake.root, set()))
-            outcome = lint_flake(flake, settings, now, use_cache, jobs=overrides.jobs, idle=overrides.idle)
+            outcome = lint_flake(
+                flake, settings, now, use_cache, jobs=overrides.jobs, idle=overrides.idle, reports=overrides.reports
+            )
             found_diagnostics, count, repo = outcome.diagnostics, outcome.analysed, outcome.repo
             template_roots |= outcome.templates
             for root, paths in outcome.nested_refs.items():
@@ -354,10 +359,16 @@ class LazySources(Mapping):
         return sorted(p for p, s in self._parsed.items() if not isinstance(s, LazySourceFile) or s.is_parsed)
 
     def __getitem__(self, path: str) -> SourceFile:
-        source = self._parse(path)
+        source = self._parsed.get(path) or self._parse(path)
         if source is None:
             raise KeyError(path)
         return source
+
+    def get(self, path: str, default=None):
+        # Repository rules ask for sources tens of thousands of times on a large
+        # repository; Mapping.get's try/except around __getitem__ costs more than this.
+        source = self._parsed.get(path) or self._parse(path)
+        return default if source is None else source
 
     def __contains__(self, path: object) -> bool:
         return path in self._data
@@ -535,15 +546,31 @@ class FlakeOutcome:
 
 
 def lint_flake(
-    flake: Flake, settings: Settings, now: float, use_cache: bool = False, jobs: int | None = None, idle=None
+    flake: Flake,
+    settings: Settings,
+    now: float,
+    use_cache: bool = False,
+    jobs: int | None = None,
+    idle=None,
+    reports: tuple[str, ...] = (),
 ) -> FlakeOutcome:
     """Lint one flake. With ``use_cache``, an unchanged flake's results come from the cache."""
-    rules = all_rules()
+    index = rule_index()
     enabled = settings.enabled_codes()
-    instances = [rules[code](settings.rule_options.get(code), now) for code in sorted(enabled)]
-    clock = [rule for rule in instances if rule.uses_clock]
-    steady = [rule for rule in instances if not rule.uses_clock]
-    caching = use_cache and _cache_outside(flake.root)
+
+    def instances(clock: bool) -> list:
+        """The enabled rules that do (or do not) read the clock: only those modules are imported.
+
+        A flake whose findings come from the cache runs its clock rules
+        alone, so it never imports the rest (:func:`flakelint.registry.rule_index`).
+        """
+        return [
+            index[code].load()(settings.rule_options.get(code), now)
+            for code in sorted(enabled)
+            if code in index and index[code].uses_clock == clock
+        ]
+
+    caching = use_cache and cache_outside(flake.root)
     previous = known = None
     if caching:
         from flakelint import cache
@@ -562,13 +589,21 @@ def lint_flake(
     repo.unreadable.update(path for path, c in contents.items() if not isinstance(c, (bytes, Unchanged, Unread)))
     key = entry = pack = None
     if caching:
-        key = cache.flake_key(flake, settings, contents, _lock_bytes(flake, settings), repo.git_toplevel, sources.digest)
+        key = cache.flake_key(
+            flake,
+            settings,
+            contents,
+            _lock_bytes(flake, settings),
+            repo.git_toplevel,
+            sources.digest,
+            unstamped=own_reports(flake, reports),
+        )
         entry = cache.entry_for(previous, key)
         if entry is None:
             pack = OutcomePack(flake.root, settings)
     if entry is None:
         raw = [unreadable_diagnostic(c) for c in contents.values() if isinstance(c, Unreadable)]
-        analysed = _run_rules(steady, repo, raw, jobs, pack, idle)
+        analysed = _run_rules(instances(clock=False), repo, raw, jobs, pack, idle)
         templates, nested_refs = declared_templates(repo), references_into_nested(repo)
         if key is not None:
             stamps = cache.file_stamps(seen, sources, started_ns)
@@ -577,8 +612,33 @@ def lint_flake(
         raw, analysed = list(entry["diagnostics"]), entry["analysed"]
         templates = set(entry["templates"])
         nested_refs = {root: set(paths) for root, paths in entry["nested_refs"].items()}
-    raw = raw + _run_clock_rules(clock, repo)
+    raw = raw + _run_clock_rules(instances(clock=True), repo)
     return FlakeOutcome(finish(raw, repo, enabled), analysed, repo, templates, nested_refs)
+
+
+def own_reports(flake: Flake, reports: tuple[str, ...]) -> frozenset[str]:
+    """This run's report files that no rule reads: their stamps stay out of the cache key.
+
+    ``flakelint --output-file report.sarif .`` writes into the flake, and a
+    file's size and modification time are part of the key (FL501 reads
+    files other than ``.nix``): every run would change the key for the
+    next, and no run would ever find its results cached. A report that
+    git does not track is read by no rule (FL501 scans tracked files only;
+    every other rule reads ``.nix`` files and ``flake.lock``), so only its
+    name counts. A tracked one, a ``.nix`` one, or any in a flake outside
+    git (where FL501 scans every file) keeps its stamp.
+    """
+    if not reports or flake.tracked is None:
+        return frozenset()
+    root = flake.root
+    found = set()
+    for report in reports:
+        if not is_within(report, root):
+            continue
+        relpath = os.path.relpath(report, root).replace(os.sep, "/")
+        if not relpath.endswith(".nix") and relpath not in flake.tracked:
+            found.add(relpath)
+    return frozenset(found)
 
 
 def _workers_read(files: int, jobs: int | None) -> bool:
@@ -588,7 +648,7 @@ def _workers_read(files: int, jobs: int | None) -> bool:
     return jobs_for(files, jobs) > 0
 
 
-def _cache_outside(root: str) -> bool:
+def cache_outside(root: str) -> bool:
     """Caching only where it cannot write into the linted repository (a home-directory flake, say)."""
     from flakelint.cache import cache_dir
 
@@ -818,7 +878,7 @@ def crash_diagnostic(rule, path: str, exc: BaseException) -> Diagnostic:
 
 def finish(raw: list[Diagnostic], repo: Repo, enabled: frozenset[str]) -> list[Diagnostic]:
     """Registry metadata, selection, per-file ignores, suppressions, FL003."""
-    rules = all_rules()
+    rules = rule_index()
     settings = repo.settings
     # A secret a rule marked for masking stays masked in every finding on its
     # line (another rule may point at the same line), even if that rule's

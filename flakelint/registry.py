@@ -2,15 +2,31 @@
 
 No hand-kept list: every module under ``rules/`` is imported and every
 :class:`~flakelint.rule.Rule` subclass defined in it with a ``code`` is a rule.
+
+Importing every rule module costs 40-50 ms, which a run whose results come
+from the cache would spend only to learn rule names and severities. So the
+few facts selection, reporting and the cache need (code, name, severity,
+module, whether the rule reads the clock) are also kept in a generated
+index, ``flakelint/data/rules.json`` (written by ``python -m flakelint.docs
+--write`` from the classes themselves, and checked against them by
+``tests/test_docs_sync.py``): :func:`rule_index` reads it, and
+:meth:`RuleInfo.load` imports one rule's module when that rule has to run.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import pkgutil
+from dataclasses import dataclass
 from functools import lru_cache
 
+from flakelint.diagnostic import Severity
 from flakelint.rule import EngineRule, FileRule, RepoRule, Rule, validate_rule_class
+
+#: The generated index of the rules (see the module docstring).
+INDEX_PATH = os.path.join(os.path.dirname(__file__), "data", "rules.json")
 
 
 class RegistryError(Exception):
@@ -46,8 +62,71 @@ def all_rules() -> dict[str, type[Rule]]:
     return dict(sorted(found.items()))
 
 
+@dataclass(frozen=True)
+class RuleInfo:
+    """What the index knows of a rule without importing it."""
+
+    code: str
+    name: str
+    severity: Severity
+    module: str
+    uses_clock: bool
+
+    def load(self) -> type[Rule]:
+        """The rule's class (importing its module only, unless every rule is loaded already)."""
+        if all_rules.cache_info().currsize:
+            return all_rules()[self.code]
+        module = importlib.import_module(self.module)
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Rule) and getattr(value, "code", None) == self.code:
+                return value
+        raise RegistryError(f"{self.code}: not defined in {self.module} (the rule index is stale)")
+
+
+def index_data() -> dict[str, list]:
+    """The content of the generated index, from the rule classes: {code: [name, severity, module, uses_clock]}."""
+    return {
+        code: [rule.name, rule.severity.label, rule.__module__, bool(rule.uses_clock)]
+        for code, rule in all_rules().items()
+    }
+
+
+@lru_cache(maxsize=1)
+def rule_index() -> dict[str, RuleInfo]:
+    """Every rule's :class:`RuleInfo`, keyed by code, in code order; from the generated index.
+
+    From the rule classes instead when they are all loaded already, or when
+    the index cannot be read (a broken install). Tests that register rules
+    of their own in :func:`all_rules` clear this memo (``cache_clear``).
+    """
+    if all_rules.cache_info().currsize:
+        return _index_of_classes()
+    try:
+        with open(INDEX_PATH, encoding="utf-8") as handle:
+            data = json.load(handle)
+        severities = {severity.label: severity for severity in Severity}
+        return {
+            code: RuleInfo(code, name, severities[label], module, uses_clock)
+            for code, (name, label, module, uses_clock) in sorted(data.items())
+        }
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return _index_of_classes()
+
+
+def _index_of_classes() -> dict[str, RuleInfo]:
+    return {
+        code: RuleInfo(code, rule.name, rule.severity, rule.__module__, bool(rule.uses_clock))
+        for code, rule in all_rules().items()
+    }
+
+
 def rule_by_code_or_name(key: str) -> type[Rule] | None:
-    rules = all_rules()
+    info = info_by_code_or_name(key)
+    return info.load() if info is not None else None
+
+
+def info_by_code_or_name(key: str) -> RuleInfo | None:
+    rules = rule_index()
     upper = key.strip().upper()
     if upper in rules:
         return rules[upper]
@@ -61,5 +140,5 @@ def codes_matching(prefix: str) -> list[str]:
     """Codes a selector (``ALL``, ``FL``, ``FL2``, ``FL20``, ``FL201``) names."""
     key = prefix.strip().upper()
     if key == "ALL":
-        return list(all_rules())
-    return [code for code in all_rules() if code.startswith(key)]
+        return list(rule_index())
+    return [code for code in rule_index() if code.startswith(key)]

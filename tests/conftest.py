@@ -88,3 +88,18 @@ def pytest_collection_modifyitems(config, items):
 def _private_cache_dir(tmp_path_factory, monkeypatch):
     """Each test gets its own result cache: nothing outside the test is read or written."""
     monkeypatch.setenv("FLAKELINT_CACHE_DIR", str(tmp_path_factory.mktemp("flakelint-cache")))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rule_index():
+    """The registry's memo of rule facts forgotten around each test.
+
+    Tests register rules of their own by editing the dict ``all_rules()``
+    returns; the index the engine reads (:func:`flakelint.registry.rule_index`)
+    is then rebuilt from that dict, and from the real one again afterwards.
+    """
+    from flakelint.registry import rule_index
+
+    rule_index.cache_clear()
+    yield
+    rule_index.cache_clear()

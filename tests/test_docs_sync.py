@@ -23,6 +23,7 @@ from flakelint.docs import (
     out_of_date,
     readme_with_table,
     rule_doc_files,
+    rule_index_json,
     rules_markdown_table,
     status_markdown,
 )
@@ -85,6 +86,7 @@ def test_check_and_write_on_a_stale_copy(tmp_path):
     check = docs("--check")
     assert check.returncode == 1
     assert "README.md" in check.stderr and "FL999-retired-rule.md" in check.stderr and first in check.stderr
+    assert "flakelint/data/rules.json is out of date" in check.stderr  # the copy has no rule index
     assert "--write" in check.stderr
     write = docs("--write")
     assert write.returncode == 0, write.stderr
@@ -92,6 +94,7 @@ def test_check_and_write_on_a_stale_copy(tmp_path):
     assert not (root / "docs" / "rules" / "FL999-retired-rule.md").exists()
     assert (root / "docs" / "rules" / "notes.md").exists()
     assert (root / "README.md").read_text(encoding="utf-8") == readme_with_table(readme())
+    assert (root / "flakelint" / "data" / "rules.json").read_text(encoding="utf-8") == rule_index_json()
     assert docs("--write").stdout == ""  # nothing left to change
 
 

@@ -404,7 +404,7 @@ GIT_OPTIONS = [
     "-c", "protocol.allow=never",
 ]  # fmt: skip
 GIT_SUBCOMMANDS = {
-    ("rev-parse", "--is-inside-work-tree"),
+    ("rev-parse", "--is-inside-work-tree", "--show-toplevel"),
     ("rev-parse", "--show-toplevel"),
     ("ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard"),
 }
@@ -552,9 +552,9 @@ def test_hostile_git_config_runs_nothing(tmp_path, use_cli):
 
         listing = _git_listing(str(repo))
         assert isinstance(listing, tuple), listing  # git still answers, hardened
-        files, tracked = listing
+        files, tracked, toplevel = listing
         assert "a.nix" in files and "a.nix" in tracked
-        assert git_toplevel(str(repo)) == os.path.realpath(repo)
+        assert toplevel == git_toplevel(str(repo)) == os.path.realpath(repo)
     assert not marker.exists(), marker.read_text()
     assert_unchanged(before, fingerprint(repo))
 
