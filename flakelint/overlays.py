@@ -229,6 +229,8 @@ def overlay_items(data: bytes, item) -> list:
 
 
 def is_overlay_file(path: str) -> bool:
+    if "overlay" not in path:
+        return False  # most paths: no split (every directory name here contains "overlay")
     parts = path.split("/")[:-1]
     return any(p in OVERLAY_DIRECTORIES for p in parts)
 
@@ -265,8 +267,8 @@ def file_sites(source, contexts: set[str] | None = None) -> list[OverlaySite]:
                 # binding the query listed first.
                 sites[index] = site
 
-    if b"overlay" in data or b"Extensions" in data:
-        for binding in source.captures("(binding) @b").get("b", []):
+    if b"overlay" in data:
+        for binding in _bindings_under(source, named_bindings(source, b"overlay")):
             path = nixast.full_attrpath(data, binding)
             if not path or any(p is None for p in path):
                 continue
@@ -282,11 +284,13 @@ def file_sites(source, contexts: set[str] | None = None) -> list[OverlaySite]:
                     add(value, "output", name=output[1])
                 elif output == ["overlay"] and _output_level(binding):
                     add(value, "output", name="overlay")
-        for node in nixast.captures("(apply_expression) @a", source.root_node).get("a", []):
+    if b"Extensions" in data:
+        for node in source.captures("(apply_expression) @a").get("a", []):
             head, args = nixast.apply_head(node)
             name = nixast.call_name(data, head)
             if name in COMPOSE and (node.parent is None or node.parent.type != "apply_expression" or node.parent.child_by_field_name("function") != node):
                 add(node, "compose")
+    if b"overlay" in data:
         for call in nixpkgs_imports(source):
             if call.arguments is None:
                 continue
@@ -299,6 +303,38 @@ def file_sites(source, contexts: set[str] | None = None) -> list[OverlaySite]:
         if root is not None and root.start_byte not in seen:
             sites.append(OverlaySite(source.path, nixast.unwrap(root), "file", strict=False))
     return sites
+
+
+def named_bindings(source, word: bytes) -> list:
+    """The bindings whose own attribute path's text contains ``word`` (``overlays``, ``my-overlay``), in file order.
+
+    Found from the word's occurrences in the bytes, not by walking every
+    binding: a binding whose full path (:func:`nixast.full_attrpath`) names
+    an overlay is one of these or nested in one, and computing that path
+    for every binding of a module was most of :func:`file_sites`' time.
+    """
+    data = source.data
+    root = source.root_node
+    found: dict[int, object] = {}
+    offset = data.find(word)
+    while offset != -1:
+        node = root.descendant_for_byte_range(offset, offset + len(word))
+        for _ in range(4):  # identifier -> attrpath, or string fragment -> string -> attrpath
+            if node is None or node.type == "attrpath":
+                break
+            node = node.parent
+        if node is not None and node.type == "attrpath" and node.parent is not None and node.parent.type == "binding":
+            found.setdefault(node.parent.start_byte, node.parent)
+        offset = data.find(word, offset + 1)
+    return [found[start] for start in sorted(found)]
+
+
+def _bindings_under(source, named: list) -> list:
+    """The bindings that are, or are nested in, one of ``named`` (in the order of the bindings query)."""
+    if not named:
+        return []
+    spans = [(b.start_byte, b.end_byte) for b in named]
+    return [b for b in source.captures("(binding) @b").get("b", []) if any(start <= b.start_byte < end for start, end in spans)]
 
 
 def _output_level(binding) -> bool:
@@ -415,11 +451,28 @@ def nixpkgs_imports(source, inputs: set[str] | None = None) -> list[NixpkgsImpor
     With ``inputs`` (the flake's declared input names), a name must be one of
     them (or ``nixpkgs``): a local ``nixpkgsPath`` is not an input.
     """
+    found = source.derived.get("nixpkgs_imports")
+    if found is None:
+        # Found once per parsed file: the overlay sites, FL404's and FL406's
+        # summaries each ask in the per-file stage (one walk of the calls, not three).
+        found = source.derived["nixpkgs_imports"] = _nixpkgs_imports(source)
+    if inputs is None:
+        return list(found)
+    return [call for call in found if call.input in inputs or call.input == "nixpkgs"]
+
+
+#: How an application of ``import``/``builtins.import`` begins.
+_IMPORT_STARTS = (b"import", b"builtins", b"(")
+
+
+def _nixpkgs_imports(source) -> list[NixpkgsImport]:
     data = source.data
     found = []
-    if b"import" not in data or b"nixpkgs" not in data.lower():
-        return found
-    for node in nixast.captures("(apply_expression) @a", source.root_node).get("a", []):
+    if b"import" not in data or (b"nixpkgs" not in data and b"nixpkgs" not in data.lower()):
+        return found  # the exact bytes first: most files that have them say `nixpkgs`, no copy of the file
+    for node in source.captures("(apply_expression) @a").get("a", []):
+        if not data.startswith(_IMPORT_STARTS, node.start_byte):
+            continue  # its head is not `import` (a call starts with its head, or a parenthesis around it)
         head, args = nixast.apply_head(node)
         if len(args) != 2 or nixast.dotted_name(data, head) not in ("import", "builtins.import"):
             continue
@@ -427,7 +480,7 @@ def nixpkgs_imports(source, inputs: set[str] | None = None) -> list[NixpkgsImpor
             continue
         target = nixast.dotted_name(data, args[0])
         name = _input_name(target)
-        if name is None or (inputs is not None and name not in inputs and name != "nixpkgs"):
+        if name is None:
             continue
         arguments = nixast.unwrap(args[1])
         found.append(NixpkgsImport(node, target, name, arguments if arguments is not None and arguments.type in ATTRSETS else None))
@@ -465,7 +518,7 @@ def applies_overlays(source) -> bool:
     data = source.data
     if b"overlays" not in data:
         return False
-    for binding in source.captures("(binding) @b").get("b", []):
+    for binding in named_bindings(source, b"overlays"):  # the path ends in `overlays`: the binding's own does
         path = nixast.full_attrpath(data, binding)
         if path[-2:] == ["nixpkgs", "overlays"]:
             return True

@@ -26,6 +26,12 @@ class FakeSource:
         self.data, expression = parse(text)
         self.root_node = expression.parent
         self.path = path
+        self.derived = {}
+
+    def captures(self, pattern: str) -> dict[str, list]:
+        from flakelint import nixast
+
+        return nixast.captures(pattern, self.root_node)
 
 
 @pytest.mark.parametrize(

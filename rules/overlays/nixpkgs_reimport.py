@@ -126,6 +126,30 @@ class NixpkgsReimport(RepoRule):
     name = "nixpkgs-reimport"
     severity = Severity.WARNING
 
+    def summarize(self, source):
+        """One file's second instances of a nixpkgs input: (start, end, input name, as written), in order.
+
+        Every nixpkgs-like input is kept (``check`` keeps the primary one,
+        declared by the flake); glue files, function-argument defaults and
+        ``nixpkgs.pkgs = …`` are left out here, where the file was parsed,
+        so that the check needs no tree. None for most files.
+        """
+        calls = nixpkgs_imports(source)
+        if not calls and b"legacyPackages" not in source.data:
+            return None  # most files
+        found = [(call.node, call.input, f"import {call.target}") for call in calls]
+        found += [(node, name, source.text(node)) for node, name in legacy_packages(source)]
+        if not found or source.has_error:
+            return None
+        found = [
+            (node.start_byte, node.end_byte, name, written)
+            for node, name, written in sorted(found, key=lambda f: f[0].start_byte)
+            if not exempt(source, node) and not sets_the_instance(source.data, node)
+        ]
+        if not found or is_glue(source):
+            return None
+        return tuple(found)
+
     def check(self, repo):
         inputs = declared_inputs(repo)
         primary = primary_nixpkgs(repo, inputs)
@@ -136,21 +160,21 @@ class NixpkgsReimport(RepoRule):
             contexts = graph.nodes[path]
             if path == "flake.nix" or not contexts & {NIXOS, HOME} or contexts & {PACKAGE, OVERLAY}:
                 continue
-            source = repo.sources.get(path)
-            if source is None or source.has_error or b"nixpkgs" not in source.data.lower():
+            if path not in repo.sources:
                 continue
-            if is_glue(source):
+            found = repo.summary(self, path)
+            if not found:
                 continue
+            source = repo.sources[path]
             kind = "home-manager" if NIXOS not in contexts else "NixOS"
-            found = [(call.node, call.input, f"import {call.target}") for call in nixpkgs_imports(source, inputs)]
-            found += [(node, name, source.text(node)) for node, name in legacy_packages(source, inputs)]
-            for node, name, written in sorted(found, key=lambda f: f[0].start_byte):
-                if name != primary or exempt(source, node) or sets_the_instance(source.data, node):
+            for start, end, name, written in found:
+                if name != primary or (inputs is not None and name not in inputs and name != "nixpkgs"):
                     continue
                 yield self.diagnostic(
                     source,
-                    node,
-                    f"`{written}` in a {kind} module makes a second nixpkgs instance: it ignores the "
+                    start=start,
+                    end=end,
+                    message=f"`{written}` in a {kind} module makes a second nixpkgs instance: it ignores the "
                     "configuration's `nixpkgs.overlays`/`nixpkgs.config` and evaluates nixpkgs again",
                     hint="use the module's `pkgs` argument (set `nixpkgs.config`/`nixpkgs.overlays` for what this instance adds)",
                 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
 
-from . import repo_overlays
+from . import overlay_layout, overlay_summaries, summarize_overlays
 
 FIRST = {"final", "_final", "_"}
 SECOND = {"prev", "_prev", "_"}
@@ -53,25 +53,36 @@ class OverlayArgNames(RepoRule):
     """
 
     code = "FL403"
-    shared = (repo_overlays,)  # run with the rules that share it (Rule.shared)
+    shared = (overlay_layout,)  # run with the rules that share it (Rule.shared)
     name = "overlay-arg-names"
     severity = Severity.INFO
 
+    def summarize(self, source):
+        """One file's misnamed overlay arguments: (start, end, message, rejected by `nix flake check`), computed where the file was parsed."""
+        return summarize_overlays(source, _misnamed)
+
     def check(self, repo):
-        for source, site, expression, shape in repo_overlays(repo):
-            if shape.kind != "overlay":
-                continue
-            if shape.final in FIRST and shape.prev in SECOND:
-                continue
-            message = f"overlay arguments `{shape.final}: {shape.prev}:` are not named `final: prev:`"
-            severity = None
-            if site.where == "output" and shape.final not in FIRST:
-                message += f"; `nix flake check` rejects the `overlays.{site.name}` output unless its first argument is `final`"
-                severity = Severity.WARNING  # a check failure, not a matter of style
-            yield self.diagnostic(
-                source,
-                shape.final_node if shape.final not in FIRST else shape.prev_node,
-                message,
-                hint="rename them `final: prev:` (`_final`/`_prev`/`_` when unused)",
-                severity=severity,
-            )
+        for source, findings in overlay_summaries(self, repo):
+            for start, end, message, rejected in findings:
+                yield self.diagnostic(
+                    source,
+                    start=start,
+                    end=end,
+                    message=message,
+                    hint="rename them `final: prev:` (`_final`/`_prev`/`_` when unused)",
+                    severity=Severity.WARNING if rejected else None,  # a check failure, not a matter of style
+                )
+
+
+def _misnamed(expression, shape, site) -> tuple:
+    if shape.kind != "overlay":
+        return ()
+    if shape.final in FIRST and shape.prev in SECOND:
+        return ()
+    message = f"overlay arguments `{shape.final}: {shape.prev}:` are not named `final: prev:`"
+    rejected = site.where == "output" and shape.final not in FIRST
+    if rejected:
+        message += f"; `nix flake check` rejects the `overlays.{site.name}` output unless its first argument is `final`"
+    node = shape.final_node if shape.final not in FIRST else shape.prev_node
+    start, end = (node.start_byte, node.end_byte) if node is not None else (0, 0)
+    return ((start, end, message, rejected),)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
 
-from . import repo_overlays
+from . import overlay_layout, overlay_summaries, summarize_overlays
 
 WHAT = {
     "attrset": "an attribute set",
@@ -72,21 +72,30 @@ class OverlayNotFunction(RepoRule):
     """
 
     code = "FL401"
-    cost = 3  # scheduling hint for the repository stage (measured; see Rule.cost)
-    shared = (repo_overlays,)  # run with the rules that share it (Rule.shared)
+    shared = (overlay_layout,)  # run with the rules that share it (Rule.shared)
     name = "overlay-not-function"
     severity = Severity.ERROR
 
+    def summarize(self, source):
+        """One file's overlays that are not functions: (start, end, where, kind), computed where the file was parsed."""
+        return summarize_overlays(source, _not_function)
+
     def check(self, repo):
-        for source, site, expression, shape in repo_overlays(repo):
-            if shape.kind not in WHAT:
-                continue
-            if shape.kind == "attrset" and not site.strict and site.node == expression:
-                continue
-            yield self.diagnostic(
-                source,
-                expression,
-                f"this overlay ({WHERE[site.where]}) is {WHAT[shape.kind]}, not a function `final: prev: {{ … }}`: "
-                "nixpkgs calls it with two arguments",
-                hint="write it as `final: prev: { … }`",
-            )
+        for source, findings in overlay_summaries(self, repo):
+            for start, end, where, kind in findings:
+                yield self.diagnostic(
+                    source,
+                    start=start,
+                    end=end,
+                    message=f"this overlay ({WHERE[where]}) is {WHAT[kind]}, not a function `final: prev: {{ … }}`: "
+                    "nixpkgs calls it with two arguments",
+                    hint="write it as `final: prev: { … }`",
+                )
+
+
+def _not_function(expression, shape, site) -> tuple:
+    if shape.kind not in WHAT:
+        return ()
+    if shape.kind == "attrset" and not site.strict and site.node == expression:
+        return ()  # a file's attribute set of overlays
+    return ((expression.start_byte, expression.end_byte, site.where, shape.kind),)

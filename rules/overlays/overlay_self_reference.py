@@ -5,7 +5,7 @@ from flakelint.diagnostic import Severity
 from flakelint.overlays import ATTRSETS, strip
 from flakelint.rule import RepoRule
 
-from . import repo_overlays
+from . import overlay_layout, overlay_summaries, summarize_overlays
 
 MAX_CLIMB = 512
 
@@ -162,43 +162,53 @@ class OverlaySelfReference(RepoRule):
     """
 
     code = "FL402"
-    shared = (repo_overlays,)  # run with the rules that share it (Rule.shared)
+    shared = (overlay_layout,)  # run with the rules that share it (Rule.shared)
     name = "overlay-self-reference"
     severity = Severity.ERROR
 
-    def check(self, repo):
-        for source, site, expression, shape in repo_overlays(repo):
-            if shape.kind != "overlay" or shape.final == "_" or shape.final == shape.prev:
-                continue
-            data = source.data
-            for attrset in result_sets(shape.body):
-                if attrset.type == "rec_attrset_expression" and binds(data, attrset, shape.final):
-                    continue
-                binding_set = next((c for c in attrset.named_children if c.type == "binding_set"), None)
-                for binding in binding_set.named_children if binding_set is not None else []:
-                    if binding.type == "inherit_from":
-                        base = nixast.unwrap(binding.child_by_field_name("expression"))
-                        if base is None or base.type != "variable_expression" or nixast.node_text(data, base) != shape.final:
-                            continue
-                        attrs = binding.child_by_field_name("attrs")
-                        for attr in attrs.named_children if attrs is not None else []:
-                            name = nixast.attr_name(data, attr)
-                            if name:
-                                yield self._finding(source, attr, name, shape.final, shape.prev, inherit=True)
-                        continue
-                    if binding.type != "binding":
-                        continue
-                    path = nixast.binding_path(data, binding)
-                    if len(path) != 1 or path[0] is None:
-                        continue
-                    for node in self_references(data, binding, shape.final, path[0], shape.body.parent):
-                        yield self._finding(source, node, path[0], shape.final, shape.prev)
+    def summarize(self, source):
+        """One file's self-references in overlays: (start, end, message, hint), computed where the file was parsed."""
+        return summarize_overlays(source, lambda expression, shape, site: tuple(_self_references(source.data, shape)))
 
-    def _finding(self, source, node, name, final, prev, inherit=False):
-        written = f"inherit ({final}) {name}" if inherit else f"{final}.{name}"
-        return self.diagnostic(
-            source,
-            node,
-            f"`{name}` is defined through `{written}`, which is this very definition: infinite recursion",
-            hint=f"use `{prev}.{name}` for the previous definition" if prev != "_" else f"name the second argument and use `prev.{name}`",
-        )
+    def check(self, repo):
+        for source, findings in overlay_summaries(self, repo):
+            for start, end, message, hint in findings:
+                yield self.diagnostic(source, start=start, end=end, message=message, hint=hint)
+
+
+def _self_references(data: bytes, shape):
+    """The findings in one overlay: ``final.X`` in the definition of ``X``, and ``inherit (final) X``."""
+    if shape.kind != "overlay" or shape.final == "_" or shape.final == shape.prev:
+        return
+    for attrset in result_sets(shape.body):
+        if attrset.type == "rec_attrset_expression" and binds(data, attrset, shape.final):
+            continue
+        binding_set = next((c for c in attrset.named_children if c.type == "binding_set"), None)
+        for binding in binding_set.named_children if binding_set is not None else []:
+            if binding.type == "inherit_from":
+                base = nixast.unwrap(binding.child_by_field_name("expression"))
+                if base is None or base.type != "variable_expression" or nixast.node_text(data, base) != shape.final:
+                    continue
+                attrs = binding.child_by_field_name("attrs")
+                for attr in attrs.named_children if attrs is not None else []:
+                    name = nixast.attr_name(data, attr)
+                    if name:
+                        yield _finding(attr, name, shape.final, shape.prev, inherit=True)
+                continue
+            if binding.type != "binding":
+                continue
+            path = nixast.binding_path(data, binding)
+            if len(path) != 1 or path[0] is None:
+                continue
+            for node in self_references(data, binding, shape.final, path[0], shape.body.parent):
+                yield _finding(node, path[0], shape.final, shape.prev)
+
+
+def _finding(node, name, final, prev, inherit=False) -> tuple[int, int, str, str]:
+    written = f"inherit ({final}) {name}" if inherit else f"{final}.{name}"
+    return (
+        node.start_byte,
+        node.end_byte,
+        f"`{name}` is defined through `{written}`, which is this very definition: infinite recursion",
+        f"use `{prev}.{name}` for the previous definition" if prev != "_" else f"name the second argument and use `prev.{name}`",
+    )

@@ -4,6 +4,7 @@ from flakelint import nixast
 from flakelint.diagnostic import Severity
 from flakelint.graph import HOME, NIXOS
 from flakelint.modules import option_definitions
+from flakelint.overlays import named_bindings
 from flakelint.rule import RepoRule
 from flakelint.wiring import Reachability
 
@@ -41,6 +42,18 @@ def sets_global_pkgs(source) -> bool:
         if value is not None and value.type == "variable_expression" and source.text(value) == "true" and unconditional(data, binding):
             return True
     return False
+
+
+def nixpkgs_definitions(source) -> tuple[tuple[str, int, int], ...]:
+    """The file's unconditional ``nixpkgs.overlays``/``nixpkgs.config`` definitions: (option, start, end), in order."""
+    data = source.data
+    if b"nixpkgs" not in data or source.has_error or not named_bindings(source, b"nixpkgs"):
+        return ()  # a definition under `nixpkgs` has a binding whose own path names it
+    return tuple(
+        (".".join(option), binding.start_byte, binding.end_byte)
+        for option, binding in option_definitions(source)
+        if option[:2] in (("nixpkgs", "overlays"), ("nixpkgs", "config")) and unconditional(data, binding)
+    )
 
 
 def module_edges(graph):
@@ -143,14 +156,28 @@ class OverlaysIgnoredByGlobalPkgs(RepoRule):
     """
 
     code = "FL407"
-    cost = 3  # scheduling hint for the repository stage (measured; see Rule.cost)
     name = "overlays-ignored-by-global-pkgs"
     severity = Severity.WARNING
+
+    def summarize(self, source):
+        """(sets `useGlobalPkgs = true`, its unconditional `nixpkgs.overlays`/`nixpkgs.config` definitions), computed where the file was parsed.
+
+        The definitions as (option, start, end). None for most files: the
+        check then needs no tree (before, it parsed again every file that
+        mentions useGlobalPkgs, and each home-manager module it looked into).
+        """
+        global_pkgs = sets_global_pkgs(source)
+        definitions = nixpkgs_definitions(source)
+        return (global_pkgs, definitions) if global_pkgs or definitions else None
 
     def check(self, repo):
         graph = repo.graph
         model = graph.model
         if model is None:
+            return
+        # Few files set useGlobalPkgs at all: without one, no configuration has a finding.
+        global_pkgs = {path for path in repo.sources if (summary := repo.summary(self, path)) and summary[0]}
+        if not global_pkgs:
             return
         same, into_home = module_edges(graph)
         reach = Reachability(same)
@@ -159,8 +186,6 @@ class OverlaysIgnoredByGlobalPkgs(RepoRule):
         for configuration in model.configurations:
             if configuration.kind == HOME:
                 standalone |= set(reach.reached(self._entries(configuration, graph)))
-        # Few files mention useGlobalPkgs at all: test each once, not once per configuration.
-        global_pkgs = {path for path in repo.sources if sets_global_pkgs(repo.sources[path])}
         incoming: dict[str, set[str]] = {}
         for edge in graph.edges:
             incoming.setdefault(edge.target, set()).add(edge.source)
@@ -182,19 +207,17 @@ class OverlaysIgnoredByGlobalPkgs(RepoRule):
                     continue
                 if not incoming.get(path, set()) <= allowed:
                     continue
-                for option, binding in option_definitions(source):
-                    if option[:2] not in (("nixpkgs", "overlays"), ("nixpkgs", "config")):
-                        continue
-                    if not unconditional(source.data, binding):
-                        continue
-                    key = (path, binding.start_byte)
+                summary = repo.summary(self, path)
+                for option, start, end in summary[1] if summary else ():
+                    key = (path, start)
                     if key in reported:
                         continue
                     reported.add(key)
                     yield self.diagnostic(
                         source,
-                        binding,
-                        f"`{'.'.join(option)}` in a home-manager module has no effect: the NixOS configuration "
+                        start=start,
+                        end=end,
+                        message=f"`{option}` in a home-manager module has no effect: the NixOS configuration "
                         f"`{configuration.name}` sets `home-manager.useGlobalPkgs = true`, so home-manager uses the system's pkgs",
                         hint="move it to the NixOS configuration's `nixpkgs.overlays`/`nixpkgs.config`",
                     )

@@ -4,7 +4,7 @@ from flakelint.diagnostic import Severity
 from flakelint.overlays import applies_overlays, overlay_references
 from flakelint.rule import Option, RepoRule
 
-from . import repo_overlays
+from . import file_overlays, overlay_layout, summarize_overlays
 
 #: Frameworks that apply overlays by convention (snowfall-lib applies every
 #: file under overlays/): nothing flakelint can see says where.
@@ -89,7 +89,7 @@ class UnusedOverlay(RepoRule):
     """
 
     code = "FL404"
-    shared = (repo_overlays,)  # run with the rules that share it (Rule.shared)
+    shared = (overlay_layout,)  # run with the rules that share it (Rule.shared)
     name = "unused-overlay"
     severity = Severity.WARNING
     options = {
@@ -100,16 +100,35 @@ class UnusedOverlay(RepoRule):
         ),
     }
 
+    def summarize(self, source):
+        """What one file says about overlays, computed where the file was parsed (a worker): no tree in the check.
+
+        (applies overlays, names used as ``….overlays.<name>``, uses them as a
+        whole, (overlay outputs, overlay file)): the outputs and the file's
+        own overlay as (start, end, output name or None) in overlay order.
+        None for a file that says nothing about overlays.
+        """
+        if file_overlays(source) is None:
+            return None  # no `overlay` in the bytes (remembered: FL401-FL403 looked already)
+        applies = b"overlays" in source.data and not source.has_error and applies_overlays(source)
+        used, whole = overlay_references(source)
+        overlays = summarize_overlays(source, _candidate)
+        if not applies and not used and not whole and overlays is None:
+            return None
+        return applies, tuple(sorted(used)), whole, overlays
+
     def check(self, repo):
         flake = repo.sources.get("flake.nix")
-        if flake is None or flake.root_node.has_error:
+        if flake is None or flake.has_error:
             return
         if any(marker in flake.data for marker in CONVENTION_MARKERS):
             return
         graph = repo.graph
         if graph.autowired or graph.incomplete:
             return
-        if not any(applies_overlays(source) for source in repo.sources.values() if not source.has_error):
+        paths, excluded = overlay_layout(repo)
+        summaries = [(path, summary) for path in paths if (summary := repo.summary(self, path))]
+        if not any(applies for _, (applies, _, _, _) in summaries):
             return
         exported = self.settings.get("exported-overlays-are-used")
         if exported is None:
@@ -119,32 +138,45 @@ class UnusedOverlay(RepoRule):
                 or any(name in CONFIGURATION_OUTPUTS for name in model.outputs)
             )
             exported = not has_configurations
-        names: set[str] = set()
-        for source in repo.sources.values():
-            used, whole = overlay_references(source)
+        names: set[str] | None = set()
+        for _, (_, used, whole, _) in summaries:
             if whole:
                 names = None
                 break
-            names |= used
-        for source, site, expression, shape in repo_overlays(repo):
-            if site.where == "output" and not exported and names is not None and site.name not in names:
-                if site.name == "overlay" and "overlay" in names:
-                    continue
-                yield self.diagnostic(
-                    source,
-                    expression,
-                    f"overlay output `{'overlays.' + site.name if site.name != 'overlay' else 'overlay'}` is never applied: "
-                    "no `nixpkgs.overlays` or `import nixpkgs { overlays }` in this repository refers to it",
-                    hint="add it to `nixpkgs.overlays` (e.g. `self.overlays."
-                    + (site.name if site.name != "overlay" else "default")
-                    + "`), or set `exported-overlays-are-used = true` if it is only for other flakes",
-                )
-            elif site.where == "file" and site.node == expression and source.path not in graph.nodes:
-                if shape.kind != "overlay":
-                    continue
-                yield self.diagnostic(
-                    source,
-                    expression,
-                    "this overlay file is never applied: no file of the flake imports it",
-                    hint="import it into `nixpkgs.overlays` (or an `overlays.<name>` output that is applied)",
-                )
+            names.update(used)
+        for path, (_, _, _, overlays) in summaries:
+            if overlays is None:
+                continue
+            outputs, as_file = overlays
+            source = repo.sources[path]
+            for start, end, name in outputs + (as_file if path not in excluded else ()):
+                if name is not None and not exported and names is not None and name not in names:
+                    if name == "overlay" and "overlay" in names:
+                        continue
+                    yield self.diagnostic(
+                        source,
+                        start=start,
+                        end=end,
+                        message=f"overlay output `{'overlays.' + name if name != 'overlay' else 'overlay'}` is never applied: "
+                        "no `nixpkgs.overlays` or `import nixpkgs { overlays }` in this repository refers to it",
+                        hint="add it to `nixpkgs.overlays` (e.g. `self.overlays."
+                        + (name if name != "overlay" else "default")
+                        + "`), or set `exported-overlays-are-used = true` if it is only for other flakes",
+                    )
+                elif name is None and path not in graph.nodes:
+                    yield self.diagnostic(
+                        source,
+                        start=start,
+                        end=end,
+                        message="this overlay file is never applied: no file of the flake imports it",
+                        hint="import it into `nixpkgs.overlays` (or an `overlays.<name>` output that is applied)",
+                    )
+
+
+def _candidate(expression, shape, site) -> tuple:
+    """An overlay FL404 may report: an output (with its name), or a file's value that is one overlay (name None)."""
+    if site.where == "output":
+        return ((expression.start_byte, expression.end_byte, site.name),)
+    if site.where == "file" and site.node == expression and shape.kind == "overlay":
+        return ((expression.start_byte, expression.end_byte, None),)
+    return ()
