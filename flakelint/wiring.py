@@ -10,10 +10,10 @@ otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
 
 from flakelint.facts import MODULE_USAGES
-from flakelint.graph import FileIndex, resolve
+from flakelint.graph import FileIndex, resolve_tuple
 
 #: Usages a closure follows: module and expression imports, plus paths given
 #: as values (``modules = mkHost ./hosts/x``) and loader trees.
@@ -21,21 +21,60 @@ FOLLOWED = MODULE_USAGES | {"value", "tree"}
 MAX_FILES = 20_000
 
 
-@dataclass(frozen=True)
 class Closure:
-    files: frozenset[str]
-    complete: bool
+    """The repository files a configuration uses, and whether that is all of them.
+
+    Held as the reachability bit set of those files (plus starts the graph
+    does not know): on the 4k bench each of 40 hosts reaches 3,111 files,
+    and naming them all for every host (0.025 CPU-s, more for their
+    directories) is needed only when a finding lists them. :meth:`touches`
+    and :meth:`holds` answer from the bits.
+    """
+
+    __slots__ = ("complete", "_files", "_bits", "_reach", "_loose", "_dirs")
+
+    def __init__(self, files=None, complete: bool = True, *, bits: int = 0, reach=None, loose: frozenset = frozenset()):
+        self.complete = complete
+        self._files = frozenset(files) if files is not None else None
+        self._bits = bits
+        self._reach = reach
+        self._loose = loose
+        self._dirs = None
+
+    @property
+    def files(self) -> frozenset[str]:
+        if self._files is None:
+            self._files = self._reach.nodes(self._bits) | self._loose
+        return self._files
+
+    def with_complete(self, complete: bool) -> "Closure":
+        """The same files, complete or not."""
+        if self._files is not None:
+            return Closure(self._files, complete)
+        return Closure(None, complete, bits=self._bits, reach=self._reach, loose=self._loose)
+
+    def holds(self, path: str) -> bool:
+        """``path in self.files``."""
+        if self._files is not None:
+            return path in self._files
+        index = self._reach._names.get(path)
+        return (index is not None and self._bits >> index & 1 == 1) or path in self._loose
 
     def touches(self, directory: str) -> bool:
         """Does the closure hold a file under ``directory`` (``any(is_under(f, directory) for f in files)``)?"""
         if directory in (".", ""):
-            return bool(self.files)
-        return directory.rstrip("/") in self._directories()
+            return bool(self._bits or self._loose) if self._files is None else bool(self._files)
+        directory = directory.rstrip("/")
+        if self._files is None:
+            if self._bits & self._reach.mask_under(directory):
+                return True
+            return any(directory in _ancestors(path) for path in self._loose)
+        return directory in self._directories()
 
     def _directories(self) -> frozenset[str]:
         # Every directory above a file of the closure, worked out once (a
         # closure is asked about many host and home directories).
-        found = self.__dict__.get("_dirs")
+        found = self._dirs
         if found is None:
             dirs = set()
             for path in self.files:
@@ -46,8 +85,7 @@ class Closure:
                         break
                     dirs.add(directory)
                     end = path.rfind("/", 0, end)
-            found = frozenset(dirs)
-            object.__setattr__(self, "_dirs", found)
+            found = self._dirs = frozenset(dirs)
         return found
 
 
@@ -112,7 +150,7 @@ def _configuration_closure(repo, configuration) -> Closure:
         elif entry.kind != "external":
             complete = False
     found = closure_of(repo, starts, inline_refs)
-    return Closure(found.files, found.complete and complete)
+    return found.with_complete(found.complete and complete)
 
 
 def closure_of(repo, starts: list[str], extra_refs=()) -> Closure:
@@ -125,9 +163,10 @@ def closure_of(repo, starts: list[str], extra_refs=()) -> Closure:
         targets, certain = _follow(ref, index)
         starts += targets
         complete = complete and certain
-    files, certain = reach.closure(starts)
+    bits, loose, certain = reach.closure_bits(starts)
     complete = complete and certain
-    return Closure(files, complete and len(files) <= MAX_FILES)
+    count = bits.bit_count() + len(loose)  # the known nodes and the others are apart
+    return Closure(None, complete and count <= MAX_FILES, bits=bits, reach=reach, loose=loose)
 
 
 class Reachability:
@@ -159,6 +198,8 @@ class Reachability:
             graph[index] = [names[t] for t in targets]
             sure[index] = True if certain is None else certain[node]
         self._reach, self._complete = _close(graph, sure)
+        self._sorted: tuple[list[str], list[int]] | None = None  # the paths in order, and their indices
+        self._masks: dict[str, int] = {}
 
     def of(self, node) -> tuple[int, bool] | None:
         """(bit set, certain) of what ``node`` reaches; None for a node the graph does not know."""
@@ -176,6 +217,11 @@ class Reachability:
 
         A start the graph does not know is a leaf of its own (``leaf_certain``).
         """
+        bits, loose, certain = self.closure_bits(starts)
+        return self.nodes(bits) | loose, certain
+
+    def closure_bits(self, starts) -> tuple[int, frozenset, bool]:
+        """:meth:`closure` as (bit set of the known nodes, the starts the graph does not know, certain)."""
         bits = 0
         loose = set()
         certain = True
@@ -187,7 +233,24 @@ class Reachability:
             else:
                 bits |= found[0]
                 certain = certain and found[1]
-        return self.nodes(bits) | loose, certain
+        return bits, frozenset(loose), certain
+
+    def mask_under(self, directory: str) -> int:
+        """The bit set of the nodes (paths) below ``directory`` (memoised)."""
+        masks = self._masks
+        if directory not in masks:
+            if self._sorted is None:
+                pairs = sorted((name, index) for index, name in enumerate(self._nodes) if isinstance(name, str))
+                self._sorted = ([name for name, _ in pairs], [index for _, index in pairs])
+            names, indices = self._sorted
+            mask = 0
+            if directory:
+                # The paths that start with "<directory>/": "0" sorts right after "/".
+                start = bisect.bisect_left(names, directory + "/")
+                for index in indices[start : bisect.bisect_left(names, directory + "0", start)]:
+                    mask |= 1 << index
+            masks[directory] = mask
+        return masks[directory]
 
     def nodes(self, bits: int) -> frozenset:
         names = self._nodes
@@ -197,6 +260,16 @@ class Reachability:
                 base = index * 8
                 found += [names[base + bit] for bit in _BITS_OF_BYTE[byte]]
         return frozenset(found)
+
+
+def _ancestors(path: str) -> list[str]:
+    """The directories above a path, deepest first (``a/b/c.nix``: ``a/b``, ``a``)."""
+    found = []
+    end = path.rfind("/")
+    while end > 0:
+        found.append(path[:end])
+        end = path.rfind("/", 0, end)
+    return found
 
 
 #: The positions of the set bits of each byte value (bit sets to names, a byte at a time).
@@ -287,7 +360,7 @@ def _follow(ref, index: FileIndex) -> tuple[list[str], bool]:
     if ref.kind == "pattern":
         return [], False
     if ref.kind == "exact":
-        return resolve(ref, index), True
+        return resolve_tuple(ref, index), True  # shared tuple: read, never changed
     return [], True
 
 

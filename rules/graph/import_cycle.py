@@ -1,4 +1,5 @@
 from flakelint.diagnostic import Severity
+from flakelint.graph import Edge
 from flakelint.rule import RepoRule
 
 
@@ -66,7 +67,13 @@ class ImportCycle(RepoRule):
 
     def check(self, repo):
         graph = repo.graph
-        eager = [e for e in graph.edges if e.kind == "import" and e.ref.eager and e.ref.kind == "exact"]
+        # Only eager exact imports can cycle: pick their links before making edges of them.
+        eager = [
+            Edge(link.source, target, link.kind, link.ref)
+            for link in graph.links
+            if link.kind == "import" and link.ref.eager and link.ref.kind == "exact"
+            for target in link.targets
+        ]
         if not eager or not _has_cycle(eager):
             return  # the common case, decided without importing networkx
         import networkx as nx

@@ -1,4 +1,5 @@
 from flakelint.diagnostic import Severity
+from flakelint.graph import path_statuses
 from flakelint.rule import RepoRule
 
 
@@ -39,22 +40,20 @@ class MissingPath(RepoRule):
     """
 
     code = "FL202"
+    shared = (path_statuses,)  # run with the rules that share it (Rule.shared)
     name = "missing-path"
     severity = Severity.ERROR
 
     def check(self, repo):
         if repo.flake.is_template:
             return  # a skeleton to copy: it may name files the user will create
-        checker = repo.path_checker
-        for path, refs in sorted(repo.graph.refs.items()):
-            for ref in checker.checkable(refs):
-                status, shown = checker.status(ref)
-                if status == "missing":
-                    yield self.at_ref(repo, ref, f"`{ref.written}` points at {shown}, which does not exist")
-                elif status == "no-default":
-                    yield self.at_ref(
-                        repo,
-                        ref,
-                        f"`{ref.written}` is a directory without default.nix, so it cannot be imported",
-                        hint="point at the file inside it, or add a default.nix",
-                    )
+        for ref, status, shown in path_statuses(repo):
+            if status == "missing":
+                yield self.at_ref(repo, ref, f"`{ref.written}` points at {shown}, which does not exist")
+            elif status == "no-default":
+                yield self.at_ref(
+                    repo,
+                    ref,
+                    f"`{ref.written}` is a directory without default.nix, so it cannot be imported",
+                    hint="point at the file inside it, or add a default.nix",
+                )

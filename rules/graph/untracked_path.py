@@ -1,4 +1,5 @@
 from flakelint.diagnostic import Severity
+from flakelint.graph import path_statuses
 from flakelint.rule import RepoRule
 
 
@@ -43,6 +44,7 @@ class UntrackedPath(RepoRule):
     """
 
     code = "FL203"
+    shared = (path_statuses,)  # run with the rules that share it (Rule.shared)
     name = "untracked-path"
     severity = Severity.ERROR
 
@@ -51,21 +53,18 @@ class UntrackedPath(RepoRule):
             return  # a skeleton to copy: it may name files the user will create
         if repo.flake.tracked is None:
             return
-        checker = repo.path_checker
-        for path, refs in sorted(repo.graph.refs.items()):
-            for ref in checker.checkable(refs):
-                status, shown = checker.status(ref)
-                if status == "ignored":
-                    yield self.at_ref(
-                        repo,
-                        ref,
-                        f"`{ref.written}` points at {shown}, which git ignores: the flake cannot see it",
-                        hint="remove it from .gitignore and `git add` it, or stop referring to it",
-                    )
-                elif status == "untracked":
-                    yield self.at_ref(
-                        repo,
-                        ref,
-                        f"`{ref.written}` points at {shown}, which git does not track: the flake cannot see it",
-                        hint=f"git add {shown}",
-                    )
+        for ref, status, shown in path_statuses(repo):
+            if status == "ignored":
+                yield self.at_ref(
+                    repo,
+                    ref,
+                    f"`{ref.written}` points at {shown}, which git ignores: the flake cannot see it",
+                    hint="remove it from .gitignore and `git add` it, or stop referring to it",
+                )
+            elif status == "untracked":
+                yield self.at_ref(
+                    repo,
+                    ref,
+                    f"`{ref.written}` points at {shown}, which git does not track: the flake cannot see it",
+                    hint=f"git add {shown}",
+                )

@@ -161,14 +161,16 @@ def _evaluated_files(repo) -> list[str]:
     graph = repo.graph
     starts = ["flake.nix"] + [r for r in graph.roots if r not in ("flake.nix", "default.nix", "shell.nix")]
     outgoing: dict[str, list[str]] = {}
-    for edge in graph.edges:
-        ref = edge.ref
+    for link in graph.links:  # the edges, grouped by reference
+        ref = link.ref
+        targets = link.targets
         if ref.usage in ("src", "guard", "read", "doc"):
             continue
         if ref.kind == "exact":
             default = "default.nix" if ref.target == "." else f"{ref.target}/default.nix"
-            if edge.target not in (ref.target, default) and ref.usage != "tree":
-                continue  # one of every file below a directory: not known to be evaluated
+            if ref.usage != "tree":
+                # one of every file below a directory: not known to be evaluated
+                targets = [target for target in targets if target in (ref.target, default)]
         elif ref.kind == "pattern":
             if ref.usage not in MODULE_USAGES and ref.usage != "tree":
                 continue
@@ -176,7 +178,8 @@ def _evaluated_files(repo) -> list[str]:
                 continue  # `import (self + path)`: could be any file, not known to be this one
         else:
             continue
-        outgoing.setdefault(edge.source, []).append(edge.target)
+        if targets:
+            outgoing.setdefault(link.source, []).extend(targets)
     seen = set(starts)
     queue = list(starts)
     while queue:

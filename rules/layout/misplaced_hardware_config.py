@@ -101,7 +101,7 @@ class MisplacedHardwareConfig(RepoRule):
         users: dict[str, list[str]] = {}
         hardware = {path for path in repo.files if path.rsplit("/", 1)[-1] == name}
         for configuration, closure in host_closures(repo, kinds=("nixos",)):
-            for file in closure.files & hardware:
+            for file in [path for path in hardware if closure.holds(path)]:  # closure.files & hardware
                 users.setdefault(file, {})[(configuration.file, configuration.start)] = configuration.name
         for path, systems in sorted(users.items()):
             hosts = list(systems.values())  # one system bound to several names counts once

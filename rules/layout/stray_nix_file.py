@@ -132,9 +132,7 @@ class StrayNixFile(RepoRule):
 
     def _snowfall_default_nix(self, repo, layout):
         """snowfall-lib loads only ``default.nix`` from modules/, packages/, overlays/ (and their sub-directories)."""
-        imported = {
-            edge.target for edge in repo.graph.edges if edge.ref.kind == "exact" and edge.ref.usage in MODULE_USAGES
-        }
+        imported = repo.graph.targets_where(lambda ref: ref.kind == "exact" and ref.usage in MODULE_USAGES)
         if any(ref.kind == "pattern" for refs in repo.graph.refs.values() for ref in refs):
             return  # a computed path may import any of them
         loaded = [layout.full(d) + "/" for d in (layout.modules_dir, layout.packages_dir, layout.overlays_dir) if d]

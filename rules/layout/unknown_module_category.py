@@ -90,9 +90,7 @@ class UnknownModuleCategory(RepoRule):
         if layout.wiring == "convention":
             # Frameworks load only their own categories; another directory is
             # fine as long as something imports it explicitly.
-            imported = {
-                e.target for e in repo.graph.edges if e.ref.kind == "exact" and e.ref.usage in MODULE_USAGES
-            }
+            imported = repo.graph.targets_where(lambda ref: ref.kind == "exact" and ref.usage in MODULE_USAGES)
             if any(ref.kind == "pattern" for refs in repo.graph.refs.values() for ref in refs):
                 return
         for category, path in sorted(first_file.items()):

@@ -85,6 +85,7 @@ class UnwiredHome(RepoRule):
             return
         graph = repo.graph
         entry = layout.home_files[0]
+        computed = None  # files a computed path reaches, gathered on first need
         for path in sorted(repo.files):
             found = layout.home_of(path)
             if found is None or path != f"{found[1]}/{entry}":
@@ -95,8 +96,11 @@ class UnwiredHome(RepoRule):
                     continue
             elif HOME in contexts or not model_fully_known(repo) or not graph_complete(repo):
                 continue
-            elif any(edge.target == path and edge.ref.kind != "exact" for edge in graph.edges):
-                continue
+            else:
+                if computed is None:
+                    computed = graph.targets_where(lambda ref: ref.kind != "exact")
+                if path in computed:
+                    continue
             user = found[0]
             name = f"`{user}`" if user else "this home"
             yield self.at(

@@ -88,17 +88,18 @@ class UnwiredHost(RepoRule):
         if not host_files:
             return
         graph = repo.graph
-        used: set[str] = set()
         if not model_fully_known(repo):
             return
+        closures = []
         for _configuration, closure in host_closures(repo):
             if not closure.complete:
                 return
-            used |= closure.files
+            closures.append(closure)
+        computed = graph.targets_where(lambda ref: ref.kind == "pattern")
         for path, (host, directory) in sorted(host_files):
-            if path in used:
-                continue
-            if any(edge.target == path and edge.ref.kind == "pattern" for edge in graph.edges):
+            if any(closure.holds(path) for closure in closures):
+                continue  # some configuration uses it
+            if path in computed:
                 continue  # a computed path may build it in a way the model does not show
             name = f"`{host}`" if host else "this host"
             yield self.at(
