@@ -190,8 +190,8 @@ def analysed(monkeypatch):
     import flakelint.engine as engine
 
     seen: list[str] = []
-    original = engine._analyse_file
-    monkeypatch.setattr(engine, "_analyse_file", lambda context, path, data: seen.append(path) or original(context, path, data))
+    original = engine._analyse_chunk
+    monkeypatch.setattr(engine, "_analyse_chunk", lambda context, items: seen.extend(p for p, _ in items) or original(context, items))
     monkeypatch.setenv("FLAKELINT_JOBS", "1")
     return seen
 

@@ -224,3 +224,29 @@ def test_hostile_files_read_by_the_workers_give_the_same_report(tmp_path):
     assert {"binary.nix", "latin1.nix", "loop-a.nix", "dangling.nix", "outside.nix", "dirlink.nix", "fifo.nix", "dir.nix"} <= fl002
     assert "git-crypt.nix" not in {d["path"] for d in json.loads(pooled.stdout)}
     assert canary not in pooled.stdout + pooled.stderr
+
+
+def test_a_file_whose_analysis_raises_fails_alone_in_its_chunk(tmp_path, monkeypatch):
+    """Steps run over a chunk of files at a time; one file's exception costs that file only (FL004)."""
+    import flakelint.engine as engine
+    from flakelint.pool import CHUNK_FILES
+
+    files = {"flake.nix": "{ outputs = { ... }: { }; }\n"}
+    for index in range(CHUNK_FILES + 2):
+        files[f"m{index:02}.nix"] = "{ ... }: {\n  # flakelint: ignore[FL114]\n  x = builtins.currentTime;\n}\n"
+    repo = make_repo(tmp_path / "repo", files)
+    real = engine.find_suppressions
+
+    def find_suppressions(source):
+        if source.path == "m03.nix":
+            raise RuntimeError("boom")
+        return real(source)
+
+    monkeypatch.setattr(engine, "find_suppressions", find_suppressions)
+    monkeypatch.setenv("FLAKELINT_JOBS", "1")
+    result = lint([str(repo)], Overrides(select=["FL004", "FL114"]), now=0.0)
+    found = sorted((os.path.basename(d.path), d.code) for d in result.diagnostics)
+    assert ("m03.nix", "FL004") in found
+    assert "RuntimeError: boom" in next(d.message for d in result.diagnostics if d.code == "FL004")
+    # Every other file of the chunk kept its outcome: its suppression still silences FL114.
+    assert [f for f in found if f[0] != "m03.nix"] == []
