@@ -147,18 +147,33 @@ def _git_environment() -> dict[str, str]:
 
 
 def _run_git(root: str, *args: str) -> subprocess.CompletedProcess | None:
-    command = ["git", *GIT_OPTIONS, "-C", root, *args]
+    return _finish_git(_start_git(root, *args))
+
+
+def _start_git(root: str, *args: str) -> subprocess.Popen | None:
     try:
-        return subprocess.run(
-            command,
+        return subprocess.Popen(
+            ["git", *GIT_OPTIONS, "-C", root, *args],
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=GIT_TIMEOUT_SECONDS,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=_git_environment(),
-            check=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:
         return None
+
+
+def _finish_git(process: subprocess.Popen | None) -> subprocess.CompletedProcess | None:
+    """What a started git command printed (None when it could not start or took over GIT_TIMEOUT_SECONDS)."""
+    if process is None:
+        return None
+    try:
+        stdout, stderr = process.communicate(timeout=GIT_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def _git_listing(root: str) -> tuple[list[str], frozenset[str], str | None] | str | None:
@@ -166,9 +181,14 @@ def _git_listing(root: str) -> tuple[list[str], frozenset[str], str | None] | st
 
     One ``rev-parse`` answers both whether ``root`` is in a work tree and
     where that work tree starts (which :attr:`flakelint.repo.Repo.git_toplevel`
-    would otherwise ask git for again): each git process costs 5-10 ms.
+    would otherwise ask git for again): each git process costs 5-10 ms. The
+    listing is started at the same time, and its answer used only when the
+    probe says ``root`` is in a work tree.
     """
-    probe = _run_git(root, "rev-parse", "--is-inside-work-tree", "--show-toplevel")
+    started = _start_git(root, "rev-parse", "--is-inside-work-tree", "--show-toplevel")
+    started_listing = _start_git(root, "ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard")
+    probe = _finish_git(started)
+    listing = _finish_git(started_listing)
     if probe is None:
         return None
     answer = probe.stdout.split(b"\n")
@@ -178,7 +198,6 @@ def _git_listing(root: str) -> tuple[list[str], frozenset[str], str | None] | st
             return None
         return _git_reason(stderr) or "git rev-parse failed"
     toplevel = os.fsdecode(answer[1].strip()) if len(answer) > 1 else ""
-    listing = _run_git(root, "ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard")
     if listing is None or listing.returncode != 0:
         reason = _git_reason(listing.stderr.decode("utf-8", "replace")) if listing else "git did not answer"
         return reason or "git ls-files failed"

@@ -37,6 +37,7 @@ from flakelint.parse import (
     parse_source,
     parse_time_limit,
     is_within,
+    nix_language,
     read_source,
     read_text,
     regular_inside,
@@ -58,8 +59,10 @@ class Overrides:
     #: Worker processes for the per-file stage (``--jobs``): None decides by
     #: the file count, 0 or 1 analyses in-process.
     jobs: int | None = None
-    #: Work for this process while it would otherwise wait for the
-    #: repository stage's child (the CLI imports the report format there).
+    #: Work for this process while a CPU would otherwise idle: the per-file
+    #: stage's last worker finishing its files, or the repository stage's
+    #: child its rules (the CLI imports the report format). It may be called
+    #: twice and must be harmless the second time.
     idle: Callable[[], None] | None = None
     #: Absolute paths of the files this run writes its reports to
     #: (``--output-file``, ``--summary-file``): see :func:`own_reports`.
@@ -769,7 +772,7 @@ def _run_rules(
     )
     paths = sorted(sources)
     reused = pack.reusable(sources, paths) if pack is not None else {}
-    outcomes = _map_stage(context, sources, [p for p in paths if p not in reused], jobs)
+    outcomes = _map_stage(context, sources, [p for p in paths if p not in reused], jobs, idle)
     for path, outcome in reused.items():
         sources.adopt(path, None, outcome.has_error)  # its tree only if a repository rule asks
     outcomes.update(reused)
@@ -808,7 +811,9 @@ def _run_rules(
     return analysed
 
 
-def _map_stage(context: MapContext, sources: LazySources, paths: list[str], jobs: int | None) -> dict[str, FileOutcome]:
+def _map_stage(
+    context: MapContext, sources: LazySources, paths: list[str], jobs: int | None, idle=None
+) -> dict[str, FileOutcome]:
     from flakelint.pool import jobs_for
 
     workers = jobs_for(len(paths), jobs)
@@ -816,8 +821,9 @@ def _map_stage(context: MapContext, sources: LazySources, paths: list[str], jobs
         from flakelint import pool
 
         items = [(path, sources.read_yet(path)) for path in paths]
+        nix_language()  # tree-sitter's grammar loaded here once, not in every worker after the fork
         try:
-            outcomes = pool.run(analyse_files, context, items, workers, _lost_file)
+            outcomes = pool.run(analyse_files, context, items, workers, _lost_file, idle)
         except OSError:  # no processes to be had (a process limit, no /dev/shm): in-process instead
             return _map_stage(context, sources, paths, 1)
         for path in paths:

@@ -118,14 +118,16 @@ class _Worker:
     since: float = 0.0
 
 
-def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost) -> dict:
+def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost, idle=None) -> dict:
     """``function(context, chunk)`` over every item, in ``jobs`` processes.
 
     ``function`` takes up to :data:`CHUNK_FILES` (path, data) items and
     returns (path, result) for each, in order; a result may be
     :class:`Failed`. Returns {path: result}. ``lost(path, reason)`` makes
     the result of a file whose worker died twice (or hung): it is called in
-    the main process.
+    the main process. ``idle()``, when given, runs once, as soon as a worker
+    is let go for want of work: the other workers are still on their last
+    files, and a CPU is free for it (the CLI imports the report format).
     """
     import multiprocessing
     from multiprocessing.connection import wait
@@ -225,6 +227,9 @@ def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost) -> d
                     del workers[conn]
                     conn.close()
                     worker.process.join(5)
+                    if idle is not None and workers:
+                        _spare_time(idle)
+                        idle = None
             for worker in list(workers.values()):
                 if worker.batch and now - worker.since > limit:
                     retire(worker, "hung")
@@ -239,6 +244,13 @@ def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost) -> d
             worker.process.kill()
             worker.process.join(5)
     return results
+
+
+def _spare_time(idle) -> None:
+    try:
+        idle()
+    except Exception:  # noqa: BLE001 - an optional head start: whatever it was is done again later
+        pass
 
 
 def _worker_main(conn, function, context, inherited=()) -> None:

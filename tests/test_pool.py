@@ -250,3 +250,20 @@ def test_a_file_whose_analysis_raises_fails_alone_in_its_chunk(tmp_path, monkeyp
     assert "RuntimeError: boom" in next(d.message for d in result.diagnostics if d.code == "FL004")
     # Every other file of the chunk kept its outcome: its suppression still silences FL114.
     assert [f for f in found if f[0] != "m03.nix"] == []
+
+
+def _lengths(context, items):
+    return [(path, len(data)) for path, data in items]
+
+
+def test_the_idle_hook_runs_once_when_a_worker_runs_out_of_work():
+    """The main process gets one head start (the CLI imports the report format) while the last worker finishes."""
+    from flakelint import pool
+
+    calls = []
+    items = [(f"f{index:03}.nix", b"x" * index) for index in range(200)]
+    results = pool.run(_lengths, None, items, 2, lambda path, reason: None, idle=lambda: calls.append(1))
+    assert results == {path: len(data) for path, data in items}
+    assert calls == [1]
+    failing = pool.run(_lengths, None, items, 2, lambda path, reason: None, idle=lambda: 1 / 0)
+    assert failing == results  # a failing head start changes nothing
