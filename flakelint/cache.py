@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -264,6 +263,8 @@ def store(
         entry["stamps"] = {"read": _read_context(settings), "files": stamps}
     directory = cache_dir()
     try:
+        import tempfile  # only to write: a warm run never needs it (6 ms of imports)
+
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".entry-", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -374,6 +375,8 @@ def store_outcomes(root: str, context: str, files: dict[str, tuple[bytes, object
     directory = cache_dir()
     temporary = None
     try:
+        import tempfile
+
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".files-", suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:

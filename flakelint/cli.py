@@ -7,7 +7,6 @@ for one; a failure is one line on stderr.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import os
 import re
@@ -129,6 +128,8 @@ def parse_now(value: str) -> float:
     if _EPOCH.match(text):
         return float(int(text))
     if _DATE.match(text):
+        import datetime as dt  # only for a date given on the command line
+
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:

@@ -299,17 +299,21 @@ def split_nested_flakes(top: Flake) -> list[Flake]:
     if not roots:
         return [top]
     buckets: dict[str, list[str]] = {r: [] for r in roots}
+    # A file outside the first directory of every nested root (most files)
+    # is the top flake's after one lookup.
+    firsts = {r.partition("/")[0] for r in roots}
     remaining = []
     for relpath in top.files:
-        owner = next(_roots_above(relpath, buckets), None)  # the deepest root holding the file
+        owner = next(_roots_above(relpath, buckets), None) if relpath.partition("/")[0] in firsts else None
         if owner is None:
             remaining.append(relpath)
         else:
             buckets[owner].append(relpath[len(owner) + 1 :])
     tracked_under: dict[str, set[str]] = {r: set() for r in roots}
     for path in top.tracked or ():
-        for root in _roots_above(path, tracked_under):
-            tracked_under[root].add(path[len(root) + 1 :])
+        if path.partition("/")[0] in firsts:
+            for root in _roots_above(path, tracked_under):
+                tracked_under[root].add(path[len(root) + 1 :])
     result = [
         Flake(
             root=top.root,

@@ -16,6 +16,8 @@ of the path that is the host or user, ``{arch}`` a system double
 
 from __future__ import annotations
 
+import bisect
+
 import re
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
@@ -448,14 +450,20 @@ def _detect(files: tuple[str, ...], flake_text: bytes | None) -> Choice:
 
 
 def _children(files: list[str], directory: str) -> dict[str, list[str]]:
-    """Sub-directory name -> the files below it, for one directory."""
+    """Sub-directory name -> the files below it, for one directory; ``files`` sorted.
+
+    Only the slice of the listing below ``directory`` is looked at (found by
+    bisection: "0" sorts right after "/"), not every file of the repository.
+    """
     prefix = directory + "/"
     found: dict[str, list[str]] = {}
-    for f in files:
-        if f.startswith(prefix):
-            rest = f[len(prefix) :]
-            if "/" in rest:
-                found.setdefault(rest.split("/", 1)[0], []).append(rest.split("/", 1)[1])
+    start = bisect.bisect_left(files, prefix)
+    end = bisect.bisect_left(files, directory + "0", start)
+    cut = len(prefix)
+    for f in files[start:end]:
+        child, slash, below = f[cut:].partition("/")
+        if slash:
+            found.setdefault(child, []).append(below)
     return found
 
 
@@ -468,7 +476,7 @@ def _seed_evidence(nix_files: list[str]) -> str:
     categories. A repository with ``hosts/<h>/default.nix`` and
     ``modules/nixos/`` follows another convention and gets no findings.
     """
-    nix_files = [f for f in nix_files if not _hidden(f)]
+    nix_files = sorted(f for f in nix_files if not _hidden(f))
     hosts = _children(nix_files, "hosts")
     with_entry = [h for h, inner in hosts.items() if "configuration.nix" in inner]
     if not with_entry or len(with_entry) * 2 < len(hosts):

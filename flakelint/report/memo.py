@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 
 #: Formats worth it: the others render in a millisecond or two with nothing to import.
 MEMO_FORMATS = ("sarif",)
@@ -74,6 +73,8 @@ def _read(slot: str, key: bytes) -> str | None:
 
 def _write(slot: str, key: bytes, text: str) -> None:
     """Replace the slot atomically; a failure to write is not an error (the report is the same)."""
+    import tempfile  # only to write: a run that reuses the report never needs it
+
     temporary = None
     try:
         directory = os.path.dirname(slot)
