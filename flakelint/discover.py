@@ -182,13 +182,17 @@ def _git_listing(root: str) -> tuple[list[str], frozenset[str], str | None] | st
     One ``rev-parse`` answers both whether ``root`` is in a work tree and
     where that work tree starts (which :attr:`flakelint.repo.Repo.git_toplevel`
     would otherwise ask git for again): each git process costs 5-10 ms. The
-    listing is started at the same time, and its answer used only when the
-    probe says ``root`` is in a work tree.
+    listings are started at the same time, and their answers used only when
+    the probe says ``root`` is in a work tree: the index's files (with the
+    tracked ones deleted from the work tree) and the untracked files, each
+    about half of one ``ls-files`` doing both (15 ms at 4,000 files).
     """
-    started = _start_git(root, "rev-parse", "--is-inside-work-tree", "--show-toplevel")
-    started_listing = _start_git(root, "ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard")
-    probe = _finish_git(started)
-    listing = _finish_git(started_listing)
+    started = [
+        _start_git(root, "rev-parse", "--is-inside-work-tree", "--show-toplevel"),
+        _start_git(root, "ls-files", "-z", "-t", "--cached", "--deleted"),
+        _start_git(root, "ls-files", "-z", "-t", "--others", "--exclude-standard"),
+    ]
+    probe, indexed, untracked = (_finish_git(process) for process in started)
     if probe is None:
         return None
     answer = probe.stdout.split(b"\n")
@@ -198,13 +202,14 @@ def _git_listing(root: str) -> tuple[list[str], frozenset[str], str | None] | st
             return None
         return _git_reason(stderr) or "git rev-parse failed"
     toplevel = os.fsdecode(answer[1].strip()) if len(answer) > 1 else ""
-    if listing is None or listing.returncode != 0:
-        reason = _git_reason(listing.stderr.decode("utf-8", "replace")) if listing else "git did not answer"
-        return reason or "git ls-files failed"
+    for listing in (indexed, untracked):
+        if listing is None or listing.returncode != 0:
+            reason = _git_reason(listing.stderr.decode("utf-8", "replace")) if listing else "git did not answer"
+            return reason or "git ls-files failed"
     files: set[str] = set()
     tracked: set[str] = set()
     deleted: set[str] = set()
-    for entry in listing.stdout.split(b"\0"):
+    for entry in (indexed.stdout + untracked.stdout).split(b"\0"):
         if len(entry) < 3:
             continue
         tag, name = entry[:1], os.fsdecode(entry[2:])
