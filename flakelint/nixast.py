@@ -23,9 +23,26 @@ def query(source: str):
 
 
 def captures(pattern: str, node) -> dict[str, list]:
+    """The nodes each capture of ``pattern`` matches below ``node``, in document order.
+
+    Sorted (by start, the enclosing node first): py-tree-sitter 0.26 lists a
+    capture's nodes in the order their matches complete, which for nested
+    matches (a binding inside a binding) is not the file's order and is not
+    even the same from one run of the same query to the next. Code that
+    keeps the first of two candidates must not depend on that.
+    """
     from tree_sitter import QueryCursor
 
-    return QueryCursor(query(pattern)).captures(node)
+    found = QueryCursor(query(pattern)).captures(node)
+    for nodes in found.values():
+        if len(nodes) > 1:
+            nodes.sort(key=document_order)
+    return found
+
+
+def document_order(node) -> tuple[int, int]:
+    """Sort key: where a node starts, and the larger of two starting together first (pre-order)."""
+    return node.start_byte, -node.end_byte
 
 
 def node_text(source_bytes: bytes, node) -> str:

@@ -381,3 +381,23 @@ def test_read_source_outcomes(tmp_path):
     assert "byte 0xff at line 1, column 3" in problem.reason
     nul = check_text(b"{\n  a = \x00;\n}", "x.nix")
     assert nul.position == Position(2, 7) and "NUL" in nul.reason
+
+
+def test_query_captures_come_in_document_order():
+    """Nested matches (bindings inside bindings) in file order, every time the query runs.
+
+    py-tree-sitter lists them in the order the matches complete, which
+    differed between two runs of the same query in one process.
+    """
+    from flakelint import nixast
+
+    text = b"{ flake = { overlays = { a = final: prev: { }; b = final: { }; }; }; x = f (g (h 1)); }"
+    for _ in range(5):
+        source = parse(text.decode())
+        bindings = nixast.captures("(binding) @b", source.root_node)["b"]
+        assert [b.start_byte for b in bindings] == [2, 12, 25, 47, 69]
+        applications = nixast.captures("(apply_expression) @a", source.root_node)["a"]
+        assert [(a.start_byte, a.end_byte) for a in applications] == sorted(
+            ((a.start_byte, a.end_byte) for a in applications), key=lambda span: (span[0], -span[1])
+        )
+        assert len(applications) == 3
