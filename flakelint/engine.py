@@ -251,8 +251,11 @@ def read_contents(
     contents: dict[str, bytes | Unreadable | Unchanged | None] = {}
     real_dirs: dict[str, str] = {}
     inside: dict[str, bool] = {}
+    # os.path.join(root, relpath) for a listed (relative) path, without its
+    # checks: a warm run does this for every file of the flake.
+    prefix = flake.root if flake.root.endswith(os.sep) else flake.root + os.sep
     for relpath in nix_candidates(flake.files):
-        abspath = os.path.join(flake.root, relpath)
+        abspath = prefix + relpath
         remembered = known.get(relpath) if known else None
         if remembered is not None:
             info = regular_inside(abspath, flake.root, real_dirs, inside)
