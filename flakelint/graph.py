@@ -157,6 +157,21 @@ def _links_of(edges: list[Edge]) -> list[Link]:
     return links
 
 
+def directories_above(paths) -> set[str]:
+    """Every directory above one of ``paths`` (relative, ``/``-separated), ``.`` left out."""
+    directories: set[str] = set()
+    for path in paths:
+        # Up from the file; stop at a directory already known (its parents are known too).
+        end = path.rfind("/")
+        while end > 0:
+            directory = path[:end]
+            if directory in directories:
+                break
+            directories.add(directory)
+            end = path.rfind("/", 0, end)
+    return directories
+
+
 class FileIndex:
     """Fast questions about the repository's file listing.
 
@@ -169,18 +184,7 @@ class FileIndex:
     def __init__(self, files: list[str]):
         self.files = sorted(files)
         self.file_set = set(self.files)
-        directories: set[str] = set()
-        for f in self.files:
-            # Every directory above the file; stop at one already known (its
-            # parents are known too).
-            end = f.rfind("/")
-            while end > 0:
-                directory = f[:end]
-                if directory in directories:
-                    break
-                directories.add(directory)
-                end = f.rfind("/", 0, end)
-        self.directories = directories
+        self.directories = directories_above(self.files)
         self._nix_files = [f for f in self.files if f.endswith(".nix")]
         self._nix_memo: dict[tuple[str, bool], tuple[str, ...]] = {}
         self._resolve_memo: dict[tuple, tuple[str, ...]] = {}

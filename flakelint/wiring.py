@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 
 from flakelint.facts import MODULE_USAGES
-from flakelint.graph import FileIndex, resolve_tuple
+from flakelint.graph import FileIndex, directories_above, resolve_tuple
 
 #: Usages a closure follows: module and expression imports, plus paths given
 #: as values (``modules = mkHost ./hosts/x``) and loader trees.
@@ -76,16 +76,7 @@ class Closure:
         # closure is asked about many host and home directories).
         found = self._dirs
         if found is None:
-            dirs = set()
-            for path in self.files:
-                end = path.rfind("/")
-                while end > 0:
-                    directory = path[:end]
-                    if directory in dirs:
-                        break
-                    dirs.add(directory)
-                    end = path.rfind("/", 0, end)
-            found = self._dirs = frozenset(dirs)
+            found = self._dirs = frozenset(directories_above(self.files))
         return found
 
 
