@@ -60,14 +60,17 @@ def module_edges(graph):
     """Outgoing exact module edges: (NixOS-side, into home-manager) per source file."""
     same: dict[str, list[str]] = {}
     into_home: dict[str, list] = {}
-    for edge in graph.edges:
-        ref = edge.ref
-        if ref.kind != "exact" or not edge.target.endswith(".nix"):
+    for link in graph.links:  # the edges grouped by reference (graph.Link), in edge order
+        ref = link.ref
+        if ref.kind != "exact":
             continue
-        if ref.scope == HOME:
-            into_home.setdefault(edge.source, []).append(edge.target)
-        elif edge.kind in ("imports", "modules") or (edge.kind == "import" and ref.anonymous):
-            same.setdefault(edge.source, []).append(edge.target)
+        for target in link.targets:
+            if not target.endswith(".nix"):
+                continue
+            if ref.scope == HOME:
+                into_home.setdefault(link.source, []).append(target)
+            elif link.kind in ("imports", "modules") or (link.kind == "import" and ref.anonymous):
+                same.setdefault(link.source, []).append(target)
     return same, into_home
 
 
@@ -187,8 +190,9 @@ class OverlaysIgnoredByGlobalPkgs(RepoRule):
             if configuration.kind == HOME:
                 standalone |= set(reach.reached(self._entries(configuration, graph)))
         incoming: dict[str, set[str]] = {}
-        for edge in graph.edges:
-            incoming.setdefault(edge.target, set()).add(edge.source)
+        for link in graph.links:
+            for target in link.targets:
+                incoming.setdefault(target, set()).add(link.source)
         reported: set[tuple[str, int]] = set()
         for configuration in nixos:
             system_files = set(reach.reached(self._entries(configuration, graph)))
