@@ -95,9 +95,12 @@ def index_data() -> dict[str, list]:
 def rule_index() -> dict[str, RuleInfo]:
     """Every rule's :class:`RuleInfo`, keyed by code, in code order; from the generated index.
 
-    From the rule classes instead when they are all loaded already, or when
-    the index cannot be read (a broken install). Tests that register rules
-    of their own in :func:`all_rules` clear this memo (``cache_clear``).
+    From the rule classes instead when they are all loaded already, when the
+    index cannot be read (a broken install), or when it does not name
+    exactly the rule modules there are (a checkout where a rule file was
+    added, renamed or removed and the index not written again: the rule must
+    not silently stop running). Tests that register rules of their own in
+    :func:`all_rules` clear this memo (``cache_clear``).
     """
     if all_rules.cache_info().currsize:
         return _index_of_classes()
@@ -105,12 +108,35 @@ def rule_index() -> dict[str, RuleInfo]:
         with open(INDEX_PATH, encoding="utf-8") as handle:
             data = json.load(handle)
         severities = {severity.label: severity for severity in Severity}
-        return {
+        index = {
             code: RuleInfo(code, name, severities[label], module, uses_clock)
             for code, (name, label, module, uses_clock) in sorted(data.items())
         }
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return _index_of_classes()
+    if {info.module for info in index.values()} != rule_modules():
+        return _index_of_classes()
+    return index
+
+
+def rule_modules() -> set[str]:
+    """The modules of the rules package, one rule each (``flakelint.rules.<family>.<rule>``), from the file names.
+
+    A directory listing per family (well under a millisecond), not an import.
+    """
+    import flakelint.rules as package
+
+    found = set()
+    for directory in package.__path__:
+        with os.scandir(directory) as families:
+            for family in families:
+                if not family.is_dir() or family.name.startswith(("_", ".")):
+                    continue
+                with os.scandir(family.path) as files:
+                    for entry in files:
+                        if entry.name.endswith(".py") and entry.name != "__init__.py":
+                            found.add(f"{package.__name__}.{family.name}.{entry.name[:-3]}")
+    return found
 
 
 def _index_of_classes() -> dict[str, RuleInfo]:

@@ -64,6 +64,23 @@ def test_the_index_file_matches_the_rule_classes():
         registry.rule_index.cache_clear()
 
 
+def test_an_index_naming_other_modules_than_there_are_is_not_trusted(monkeypatch):
+    """A rule file added (or removed) without writing the index again: the rule classes decide."""
+    registry.rule_index.cache_clear()
+    registry.all_rules.cache_clear()
+    real = registry.rule_modules()
+    assert real == {info.module for info in registry.rule_index().values()}
+    assert registry.all_rules.cache_info().currsize == 0  # the index alone answered
+    registry.rule_index.cache_clear()
+    monkeypatch.setattr(registry, "rule_modules", lambda: real | {"flakelint.rules.graph.brand_new_rule"})
+    try:
+        index = registry.rule_index()
+        assert registry.all_rules.cache_info().currsize == 1  # fell back to importing the rules
+        assert index == registry._index_of_classes()
+    finally:
+        registry.rule_index.cache_clear()
+
+
 def test_a_warm_run_imports_only_the_clock_rules_and_no_sarif_om(tmp_path):
     repo = make_repo(
         tmp_path / "repo",
