@@ -506,7 +506,7 @@ def _analyse_chunk(context: MapContext, items: list[tuple[str, bytes | None]]) -
     each file's outcome is the same. Why: a step's Python code and data stay
     in the CPU's caches from one file to the next (a parse in between evicts
     them); measured, a quarter less CPU outside the parse on the 4,000-file
-    benchmark and a fifth on home-manager (bench/RESULTS.md). A step that
+    benchmark and a sixth on home-manager (bench/RESULTS.md). A step that
     raises for one file fails that file alone (:meth:`_Entry.fail`).
     """
     entries = [_Entry(path) for path, _data in items]
