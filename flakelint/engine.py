@@ -503,11 +503,12 @@ def _analyse_chunk(context: MapContext, items: list[tuple[str, bytes | None]]) -
     Every file is read and parsed first; then each file rule runs over every
     file, then the path facts, then each summary: the same calls, per file in
     the same order, as running every step on one file before the next, so
-    each file's outcome is the same. Why: a step's Python code and data stay
-    in the CPU's caches from one file to the next (a parse in between evicts
-    them); measured, a quarter less CPU outside the parse on the 4,000-file
-    benchmark and a sixth on home-manager (bench/RESULTS.md). A step that
-    raises for one file fails that file alone (:meth:`_Entry.fail`).
+    each file's outcome is the same. Why: measured, a quarter less CPU
+    outside the parse on the 4,000-file benchmark and a sixth on
+    home-manager (bench/RESULTS.md); most likely because a step's code and
+    data stay in the CPU's caches from one file to the next, where a parse
+    in between would evict them. A step that raises for one file fails that
+    file alone (:meth:`_Entry.fail`).
     """
     entries = [_Entry(path) for path, _data in items]
     for entry, (_path, data) in zip(entries, items):
