@@ -261,20 +261,32 @@ def store(
     }
     if stamps and settings is not None:
         entry["stamps"] = {"read": _read_context(settings), "files": stamps}
-    directory = cache_dir()
-    try:
-        import tempfile  # only to write: a warm run never needs it (6 ms of imports)
+    write_atomically(_entry_path(root), json.dumps(entry).encode("utf-8"))
 
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".entry-", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(entry, stream)
-        os.replace(temporary, _entry_path(root))
+
+def write_atomically(path, data: bytes) -> None:
+    """Write a file of the cache directory whole or not at all; a failure to write is not an error.
+
+    The bytes go to a temporary file in the same directory (created private)
+    that is then renamed into place: two runs at once (two pre-commit hooks)
+    each see a complete file, the old one or the new one.
+    """
+    import tempfile  # only to write: a warm run never needs it (6 ms of imports)
+
+    directory = os.path.dirname(path)
+    temporary = None
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".write-", suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
     except OSError:
-        try:
-            os.unlink(temporary)  # type: ignore[possibly-undefined]
-        except (OSError, NameError):
-            pass
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
 
 
 def _plain(d: Diagnostic) -> dict:
@@ -372,19 +384,8 @@ def store_outcomes(root: str, context: str, files: dict[str, tuple[bytes, object
     """Write the flake's pack atomically; a failure to write is not an error."""
     import pickle
 
-    directory = cache_dir()
-    temporary = None
     try:
-        import tempfile
-
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".files-", suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            pickle.dump({"context": context, "files": files}, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, _pack_path(root))
+        data = pickle.dumps({"context": context, "files": files}, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - no pack, same results: never an error
-        if temporary is not None:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+        return
+    write_atomically(_pack_path(root), data)

@@ -493,7 +493,7 @@ class _Entry:
     def fail(self, exc: BaseException) -> None:
         from flakelint.pool import Failed
 
-        self.outcome = Failed(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+        self.outcome = Failed.of(exc)
         self.source = None
 
 

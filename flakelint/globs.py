@@ -4,11 +4,14 @@
 ``[abc]``/``[a-z]``/``[!abc]`` are character classes. Used for config globs
 (gitignore-like: a pattern without a slash matches at any depth, and a
 directory pattern matches everything below it) and for the import graph's
-path patterns (anchored at the flake root).
+path patterns (anchored at the flake root). :func:`files_below` answers the
+plainest such question, "everything below this directory", from a sorted
+listing without looking at the rest of it.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 
@@ -65,3 +68,13 @@ def path_glob_regex(pattern: str) -> re.Pattern:
 def path_glob_match(pattern: str, path: str) -> bool:
     """gitignore-like: a pattern without a slash matches at any depth; a directory matches below it."""
     return bool(path_glob_regex(pattern).match(path))
+
+
+def files_below(files: list[str], directory: str) -> list[str]:
+    """The paths of the sorted list ``files`` below ``directory`` (all of them for ``.``), by bisection."""
+    if directory in (".", ""):
+        return list(files)
+    prefix = directory.rstrip("/") + "/"
+    start = bisect.bisect_left(files, prefix)
+    end = bisect.bisect_left(files, prefix[:-1] + "0", start)  # "0" sorts right after "/"
+    return files[start:end]

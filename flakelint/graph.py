@@ -22,7 +22,7 @@ from functools import partial
 from typing import NamedTuple
 
 from flakelint.facts import FileFacts, PathRef, file_facts
-from flakelint.globs import compile_glob
+from flakelint.globs import compile_glob, files_below
 
 ROOT_FILES = ("flake.nix", "default.nix", "shell.nix")
 
@@ -193,17 +193,7 @@ class FileIndex:
         return relpath == "." or relpath in self.directories
 
     def files_under(self, directory: str) -> list[str]:
-        return self._under(self.files, directory)
-
-    @staticmethod
-    def _under(files: list[str], directory: str) -> list[str]:
-        """The files of the sorted list ``files`` below ``directory``."""
-        if directory in (".", ""):
-            return list(files)
-        prefix = directory.rstrip("/") + "/"
-        start = bisect.bisect_left(files, prefix)
-        end = bisect.bisect_left(files, prefix[:-1] + "0")  # "0" sorts right after "/"
-        return files[start:end]
+        return files_below(self.files, directory)
 
     def nix_under(self, directory: str, skip_underscore: bool = False) -> list[str]:
         return list(self.nix_under_tuple(directory, skip_underscore))
@@ -213,7 +203,7 @@ class FileIndex:
         key = (directory, skip_underscore)
         found = self._nix_memo.get(key)
         if found is None:
-            listed = self._under(self._nix_files, directory)
+            listed = files_below(self._nix_files, directory)
             if skip_underscore:
                 base = 0 if directory in (".", "") else len(directory) + 1
                 listed = [f for f in listed if not any(p.startswith("_") for p in f[base:].split("/"))]

@@ -16,12 +16,12 @@ of the path that is the host or user, ``{arch}`` a system double
 
 from __future__ import annotations
 
-import bisect
-
 import re
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
+
+from flakelint.globs import files_below
 
 PLACEHOLDER = re.compile(r"\{(host|user|arch)\}")
 SEED_CATEGORIES = ("hardware", "desktop", "users", "services", "programs", "home")
@@ -452,15 +452,12 @@ def _detect(files: tuple[str, ...], flake_text: bytes | None) -> Choice:
 def _children(files: list[str], directory: str) -> dict[str, list[str]]:
     """Sub-directory name -> the files below it, for one directory; ``files`` sorted.
 
-    Only the slice of the listing below ``directory`` is looked at (found by
-    bisection: "0" sorts right after "/"), not every file of the repository.
+    Only the slice of the listing below ``directory`` is looked at, not every
+    file of the repository.
     """
-    prefix = directory + "/"
     found: dict[str, list[str]] = {}
-    start = bisect.bisect_left(files, prefix)
-    end = bisect.bisect_left(files, directory + "0", start)
-    cut = len(prefix)
-    for f in files[start:end]:
+    cut = len(directory) + 1
+    for f in files_below(files, directory):
         child, slash, below = f[cut:].partition("/")
         if slash:
             found.setdefault(child, []).append(below)

@@ -109,6 +109,11 @@ class Failed:
 
     reason: str
 
+    @classmethod
+    def of(cls, exc: BaseException) -> "Failed":
+        """The exception in one line of at most 200 characters, as an FL004 finding quotes it."""
+        return cls(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+
 
 @dataclass
 class _Worker:
@@ -227,8 +232,8 @@ def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost, idle
                     del workers[conn]
                     conn.close()
                     worker.process.join(5)
-                    if idle is not None and workers:
-                        _spare_time(idle)
+                    if workers:
+                        spare_time(idle)
                         idle = None
             for worker in list(workers.values()):
                 if worker.batch and now - worker.since > limit:
@@ -246,7 +251,10 @@ def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost, idle
     return results
 
 
-def _spare_time(idle) -> None:
+def spare_time(idle) -> None:
+    """Run ``idle()`` if there is one; its failure is nobody's (a head start on work done later anyway)."""
+    if idle is None:
+        return
     try:
         idle()
     except Exception:  # noqa: BLE001 - an optional head start: whatever it was is done again later
@@ -283,7 +291,7 @@ def _worker_main(conn, function, context, inherited=()) -> None:
             try:
                 done.extend(function(context, chunk))
             except Exception as exc:  # noqa: BLE001 - reported as FL004 by the main process
-                reason = Failed(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+                reason = Failed.of(exc)
                 done.extend((path, reason) for path, _data in chunk)
             now = time.monotonic()
             if now - last >= FLUSH_SECONDS or start + CHUNK_FILES >= len(batch):

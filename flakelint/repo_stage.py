@@ -48,6 +48,7 @@ import time
 from typing import TYPE_CHECKING
 
 from flakelint.diagnostic import Diagnostic
+from flakelint.pool import spare_time
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -102,7 +103,7 @@ def run_repo_rules(rules: list, repo, run_one, parallel: bool, idle=None) -> lis
             for index in groups[group]:
                 found[index] = run_one(rules[index], repo)
         if not collected:
-            _spare_time(idle)
+            spare_time(idle)
             found.update(_collect(rules, repo, run_one, pid, results, groups))
             collected = True
     finally:
@@ -112,15 +113,6 @@ def run_repo_rules(rules: list, repo, run_one, parallel: bool, idle=None) -> lis
         os.close(tokens_read)
         results.close()
     return [d for index in range(len(rules)) for d in found[index]]
-
-
-def _spare_time(idle) -> None:
-    if idle is None:
-        return
-    try:
-        idle()
-    except Exception:  # noqa: BLE001 - an optional head start: whatever it was is done again later
-        pass
 
 
 def rule_groups(rules: list) -> list[list[int]]:

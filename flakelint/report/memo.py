@@ -12,9 +12,10 @@ the report context, and every field of every finding.
 
 One slot per format and set of linted paths, in the cache directory (never
 in a linted repository: the CLI asks only when the result cache was usable
-for every flake), written to a temporary file and renamed into place like
-the cache's entries. A slot that cannot be read, or whose key differs, is a
-miss: the report is rendered as usual and the slot replaced.
+for every flake), replaced whole like the cache's entries
+(:func:`flakelint.cache.write_atomically`). A slot that cannot be read, or
+whose key differs, is a miss: the report is rendered as usual and the slot
+replaced.
 """
 
 from __future__ import annotations
@@ -73,19 +74,6 @@ def _read(slot: str, key: bytes) -> str | None:
 
 def _write(slot: str, key: bytes, text: str) -> None:
     """Replace the slot atomically; a failure to write is not an error (the report is the same)."""
-    import tempfile  # only to write: a run that reuses the report never needs it
+    from flakelint.cache import write_atomically
 
-    temporary = None
-    try:
-        directory = os.path.dirname(slot)
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".report-", suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(key + b"\n" + text.encode("utf-8"))
-        os.replace(temporary, slot)
-    except OSError:
-        if temporary is not None:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+    write_atomically(slot, key + b"\n" + text.encode("utf-8"))
