@@ -59,10 +59,10 @@ class Overrides:
     #: Worker processes for the per-file stage (``--jobs``): None decides by
     #: the file count, 0 or 1 analyses in-process.
     jobs: int | None = None
-    #: Work for this process while a CPU would otherwise idle: the per-file
-    #: stage's last worker finishing its files, or the repository stage's
-    #: child its rules (the CLI imports the report format). It may be called
-    #: twice and must be harmless the second time.
+    #: Work for this process while it would otherwise only wait: the
+    #: per-file stage's workers analysing the files, or the repository
+    #: stage's child finishing its rules (the CLI imports the report format).
+    #: It may be called twice and must be harmless the second time.
     idle: Callable[[], None] | None = None
     #: Absolute paths of the files this run writes its reports to
     #: (``--output-file``, ``--summary-file``): see :func:`own_reports`.

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -256,14 +257,47 @@ def _lengths(context, items):
     return [(path, len(data)) for path, data in items]
 
 
-def test_the_idle_hook_runs_once_when_a_worker_runs_out_of_work():
-    """The main process gets one head start (the CLI imports the report format) while the last worker finishes."""
+def _lengths_once_released(flag, items):
+    """``_lengths``, once the file ``flag`` exists (at most 10 s: a test must not hang)."""
+    deadline = time.monotonic() + 10
+    while not os.path.exists(flag):
+        if time.monotonic() > deadline:
+            raise TimeoutError("never released")
+        time.sleep(0.005)
+    return _lengths(flag, items)
+
+
+def test_the_idle_hook_runs_once_while_the_workers_work(tmp_path):
+    """The main process gets one head start (the CLI imports the report format) while the workers analyse.
+
+    The workers here wait until the hook has run: a hook that ran only once
+    a worker was out of work would leave every file failed (after 10 seconds each).
+    """
     from flakelint import pool
 
     calls = []
+    flag = tmp_path / "released"
     items = [(f"f{index:03}.nix", b"x" * index) for index in range(200)]
-    results = pool.run(_lengths, None, items, 2, lambda path, reason: None, idle=lambda: calls.append(1))
+
+    def release():
+        calls.append(1)
+        flag.touch()
+
+    results = pool.run(_lengths_once_released, str(flag), items, 2, lambda path, reason: None, idle=release)
     assert results == {path: len(data) for path, data in items}
     assert calls == [1]
     failing = pool.run(_lengths, None, items, 2, lambda path, reason: None, idle=lambda: 1 / 0)
     assert failing == results  # a failing head start changes nothing
+
+
+def test_batches_cover_every_item_once_and_shrink_towards_the_end():
+    from flakelint.pool import CHUNK_FILES, MAX_BATCH, batches
+
+    for count, jobs in ((0, 2), (1, 2), (10, 2), (300, 2), (4006, 2), (4006, 8), (9, 16)):
+        ranges = batches(count, jobs)
+        assert [i for start, stop in ranges for i in range(start, stop)] == list(range(count))
+        sizes = [stop - start for start, stop in ranges]
+        assert sizes == sorted(sizes, reverse=True) or sizes[:-1] == sorted(sizes[:-1], reverse=True)
+        assert all(size <= MAX_BATCH for size in sizes)
+    sizes = [stop - start for start, stop in batches(4006, 2)]
+    assert sizes[0] == MAX_BATCH and max(sizes[-4:]) == CHUNK_FILES  # large first, a chunk each at the end
