@@ -1,6 +1,6 @@
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
-from flakelint.wiring import configuration_closure, host_closures, layout_of
+from flakelint.wiring import configuration_closure, host_closures, layout_of, reachability
 
 
 class HostWithoutDirectory(RepoRule):
@@ -80,7 +80,8 @@ class HostWithoutDirectory(RepoRule):
 
     code = "FL301"
     cost = 2  # scheduling hint for the repository stage (measured; see Rule.cost)
-    shared = (host_closures,)  # run with the rules that share it (Rule.shared)
+    # Run with the rules that share them (Rule.shared); host_closures builds reachability.
+    shared = (host_closures, reachability)
     name = "host-without-directory"
     severity = Severity.WARNING
 

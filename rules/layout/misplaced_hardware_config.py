@@ -1,6 +1,6 @@
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
-from flakelint.wiring import host_closures, layout_of
+from flakelint.wiring import host_closures, layout_of, reachability
 
 
 class MisplacedHardwareConfig(RepoRule):
@@ -68,7 +68,8 @@ class MisplacedHardwareConfig(RepoRule):
     """
 
     code = "FL309"
-    shared = (host_closures,)  # run with the rules that share it (Rule.shared)
+    # Run with the rules that share them (Rule.shared); host_closures builds reachability.
+    shared = (host_closures, reachability)
     name = "misplaced-hardware-config"
     severity = Severity.WARNING
 

@@ -1,6 +1,6 @@
 from flakelint.diagnostic import Severity
 from flakelint.rule import RepoRule
-from flakelint.wiring import directories_without_entry, host_closures, layout_of, model_fully_known
+from flakelint.wiring import directories_without_entry, host_closures, layout_of, model_fully_known, reachability
 
 
 class UnwiredHost(RepoRule):
@@ -69,7 +69,8 @@ class UnwiredHost(RepoRule):
 
     code = "FL302"
     cost = 2  # scheduling hint for the repository stage (measured; see Rule.cost)
-    shared = (host_closures,)  # run with the rules that share it (Rule.shared)
+    # Run with the rules that share them (Rule.shared); host_closures builds reachability.
+    shared = (host_closures, reachability)
     name = "unwired-host"
     severity = Severity.WARNING
 
