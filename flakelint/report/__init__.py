@@ -23,9 +23,15 @@ class ReportContext:
 
 
 def preload(format_name: str | None) -> None:
-    """Import a format's module ahead of rendering (the engine calls this while it waits anyway)."""
+    """Import a format's module ahead of rendering, and let it prepare what every report needs.
+
+    The engine calls this while it waits anyway (for its workers).
+    """
     if format_name in FORMATS:
-        importlib.import_module(f"flakelint.report.{format_name}")
+        module = importlib.import_module(f"flakelint.report.{format_name}")
+        prepare = getattr(module, "prepare", None)
+        if prepare is not None:
+            prepare()
 
 
 def render(format_name: str, diagnostics, context: ReportContext) -> str:

@@ -105,6 +105,30 @@ def _result(d, rule_index: dict[str, int]) -> om.Result:
     )
 
 
+#: Rule descriptors as JSON data, by the tuple of rule classes they describe.
+_DESCRIPTORS: dict[tuple, list[dict]] = {}
+
+
+def rule_descriptors(rules: list) -> list[dict]:
+    """The log's ``tool.driver.rules``, as JSON data; built once per set of rule classes.
+
+    They come from every rule's docstring (parsed into sections, rendered
+    to markdown), the same for every run: :func:`prepare` builds them while
+    the engine waits for its workers, not after, when the run waits for
+    them.
+    """
+    key = tuple(rules)
+    if key not in _DESCRIPTORS:
+        _DESCRIPTORS.clear()
+        _DESCRIPTORS[key] = [to_json(_rule_descriptor(rule)) for rule in rules]
+    return _DESCRIPTORS[key]
+
+
+def prepare() -> None:
+    """What every log needs, whatever the findings (:func:`flakelint.report.preload`)."""
+    rule_descriptors(list(all_rules().values()))
+
+
 def build_log(diagnostics, context) -> dict:
     rules = list(all_rules().values())
     rule_index = {rule.code: index for index, rule in enumerate(rules)}
@@ -115,7 +139,7 @@ def build_log(diagnostics, context) -> dict:
                 version=__version__,
                 semantic_version=__version__,
                 information_uri=HOMEPAGE,
-                rules=[_rule_descriptor(rule) for rule in rules],
+                rules=rule_descriptors(rules),
             )
         ),
         column_kind="unicodeCodePoints",
