@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from flakelint.config import Settings, find_config, load_settings
 from flakelint.diagnostic import Diagnostic, Position, Severity
@@ -210,13 +211,13 @@ def declared_templates(repo: Repo) -> set[str]:
     return roots
 
 
-@dataclass(frozen=True)
-class Unchanged:
+class Unchanged(NamedTuple):
     """A file the result cache knows, whose ``lstat`` still matches the one taken when it was hashed.
 
     Its bytes are not read unless something asks for them
     (:meth:`LazySources.data`): its hash, and whether it holds a
     suppression directive, are the cache's (:func:`flakelint.cache.known_files`).
+    A named tuple: a warm run makes one per file.
     """
 
     digest: bytes
@@ -260,7 +261,7 @@ def read_contents(
         if remembered is not None:
             info = regular_inside(abspath, flake.root, real_dirs, inside)
             if info is not None and remembered.matches(info):
-                contents[relpath] = Unchanged(remembered.digest, remembered.has_directive)
+                contents[relpath] = Unchanged(remembered[1], remembered[2])  # digest, has_directive
                 if seen is not None:
                     seen[relpath] = info
                 continue

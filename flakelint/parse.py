@@ -381,7 +381,9 @@ def regular_inside(
         info = os.lstat(abspath)
         if not stat.S_ISREG(info.st_mode):
             return None
-        directory = os.path.dirname(abspath)
+        # os.path.dirname, for the absolute, normalised paths given here
+        # (a warm run asks this of every file; dirname costs twice as much).
+        directory = abspath[: abspath.rfind(os.sep)] or os.sep
         answer = inside.get(directory) if inside is not None else None
         if answer is None:
             real = _real_dir(directory, real_dirs) if real_dirs is not None else os.path.realpath(directory, strict=True)
