@@ -52,9 +52,40 @@ _LONE_CR = re.compile(rb"\r(?!\n)")
 @lru_cache(maxsize=1)
 def nix_language():
     import tree_sitter
+
+    return tree_sitter.Language(_grammar())
+
+
+def _grammar():
+    """tree-sitter-nix's ``language()`` pointer, its compiled extension loaded without the package's ``__init__``.
+
+    That ``__init__`` imports ``importlib.resources`` for the grammar's
+    query files, which flakelint does not use; it brings tempfile, shutil,
+    zipfile and more: about 5 ms of every run, a warm one included. The
+    extension is found through the package's import spec (finding a spec
+    imports nothing). Where it is not as this expects (another release of
+    the package), the package is imported as usual.
+    """
+    import importlib.machinery
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("tree_sitter_nix")
+        for directory in (spec.submodule_search_locations or []) if spec is not None else []:
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = os.path.join(directory, "_binding" + suffix)
+                if not os.path.isfile(path):
+                    continue
+                name = "tree_sitter_nix._binding"
+                loader = importlib.machinery.ExtensionFileLoader(name, path)
+                module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, path, loader=loader))
+                loader.exec_module(module)
+                return module.language()
+    except (ImportError, OSError, AttributeError, ValueError):
+        pass
     import tree_sitter_nix
 
-    return tree_sitter.Language(tree_sitter_nix.language())
+    return tree_sitter_nix.language()
 
 
 @lru_cache(maxsize=1)
