@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import lru_cache
-from importlib import resources
 
+import flakelint
 from flakelint.diagnostic import Severity
 from flakelint.graph import HOME, NIXOS
 from flakelint.modules import option_definitions, options_near
@@ -12,9 +13,15 @@ from flakelint.rule import RepoRule
 
 @lru_cache(maxsize=1)
 def option_roots() -> dict[str, dict[tuple[str, ...], str]]:
-    """The tables in flakelint/data/option_roots.toml: side -> {path prefix: why}."""
-    text = resources.files("flakelint").joinpath("data/option_roots.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
+    """The tables in flakelint/data/option_roots.toml: side -> {path prefix: why}.
+
+    Read from beside the package's own files, as the rule index is
+    (:data:`flakelint.registry.INDEX_PATH`): ``importlib.resources`` would
+    cost every run 5 ms of imports for one file.
+    """
+    path = os.path.join(os.path.dirname(flakelint.__file__), "data", "option_roots.toml")
+    with open(path, encoding="utf-8") as handle:
+        data = tomllib.loads(handle.read())
     return {side: {tuple(key.split(".")): why for key, why in table.items()} for side, table in data.items()}
 
 
