@@ -777,7 +777,7 @@ def _run_rules(
     )
     paths = sorted(sources)
     reused = pack.reusable(sources, paths) if pack is not None else {}
-    outcomes = _map_stage(context, sources, [p for p in paths if p not in reused], jobs, idle)
+    outcomes = _map_stage(context, sources, [p for p in paths if p not in reused], jobs, _head_start(idle))
     for path, outcome in reused.items():
         sources.adopt(path, None, outcome.has_error)  # its tree only if a repository rule asks
     outcomes.update(reused)
@@ -814,6 +814,27 @@ def _run_rules(
     repo_rules = [rule for rule in rules if isinstance(rule, RepoRule)]
     raw.extend(run_repo_rules(repo_rules, repo, run_repo_rule, parallel, idle=idle))
     return analysed
+
+
+def _head_start(idle):
+    """What this process does while the workers analyse the files: then ``idle`` (the caller's).
+
+    The modules the repository stage imports are imported now, once, and
+    not after the per-file stage, when this process and the repository
+    stage's child would each import them (0.015 s of the 4,000-file
+    benchmark).
+    """
+
+    def head_start() -> None:
+        import flakelint.flake  # noqa: F401
+        import flakelint.layout  # noqa: F401
+        import flakelint.lock  # noqa: F401
+        import flakelint.repo_stage  # noqa: F401
+
+        if idle is not None:
+            idle()
+
+    return head_start
 
 
 def _map_stage(
