@@ -114,7 +114,7 @@ def _list_files(root: str) -> Flake:
     else:
         flake.git_problem = listing
         flake.files = _walk(flake.root)
-    flake.files = [f for f in flake.files if not _is_result_link(flake.root, f)]
+    flake.files = [f for f in flake.files if "result" not in f or not _is_result_link(flake.root, f)]
     flake.files.sort()
     return flake
 
@@ -209,19 +209,21 @@ def _git_listing(root: str) -> tuple[list[str], frozenset[str], str | None] | st
     files: set[str] = set()
     tracked: set[str] = set()
     deleted: set[str] = set()
-    for entry in (indexed.stdout + untracked.stdout).split(b"\0"):
+    # One decode for the whole listing, then split: the same names as
+    # decoding each entry (a NUL never ends a multi-byte sequence).
+    for entry in os.fsdecode(indexed.stdout + untracked.stdout).split("\0"):
         if len(entry) < 3:
             continue
-        tag, name = entry[:1], os.fsdecode(entry[2:])
-        if tag == b"R":
+        tag, name = entry[:1], entry[2:]
+        if tag == "R":
             # Tracked but deleted in the work tree: git's --deleted is its
             # own lstat failing, so no lstat per file is needed here.
             deleted.add(name)
             continue
-        if tag == b"S" and not os.path.lexists(os.path.join(root, name)):
+        if tag == "S" and not os.path.lexists(os.path.join(root, name)):
             continue  # skip-worktree (sparse checkout): git does not check those
         files.add(name)
-        if tag != b"?":
+        if tag != "?":
             tracked.add(name)
     files -= deleted
     return sorted(files), frozenset(tracked - deleted), os.path.normpath(toplevel) if toplevel else None
