@@ -7,6 +7,7 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -149,7 +150,7 @@ def test_no_cache_neither_reads_nor_writes(repo):
 def test_a_corrupt_entry_is_a_miss(repo):
     run(repo)
     for name in entries():
-        (cache.cache_dir() / name).write_text("{not json")
+        (Path(cache.cache_dir()) / name).write_text("{not json")
     assert findings(run(repo)) == findings(lint([str(repo)], now=NOW))
 
 
@@ -161,9 +162,9 @@ def test_concurrent_runs_leave_a_valid_entry_and_the_repo_untouched(repo):
     assert {out for out, _ in outputs} == {outputs[0][0]}
     assert all(process.returncode == 1 for process in processes)
     for name in entries():
-        json.loads((cache.cache_dir() / name).read_text())
+        json.loads((Path(cache.cache_dir()) / name).read_text())
     for name in packs():
-        with open(cache.cache_dir() / name, "rb") as handle:
+        with open(Path(cache.cache_dir()) / name, "rb") as handle:
             assert len(pickle.load(handle)["files"]) == 4  # whole, not torn
     assert not any(name.endswith(".tmp") for name in os.listdir(cache.cache_dir()))
     after = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
@@ -242,7 +243,7 @@ def test_a_new_flakelint_analyses_every_file_again(repo, analysed, monkeypatch):
 def test_a_pack_that_cannot_be_trusted_is_not_read(repo, analysed, damage):
     run(repo)
     (pack,) = packs()
-    path = cache.cache_dir() / pack
+    path = Path(cache.cache_dir()) / pack
     if damage == "corrupt":
         path.write_bytes(b"\x80\x05not a pickle")
     elif damage == "writable-by-others":
