@@ -59,6 +59,8 @@ CHUNK_FILES = 16
 MAX_BATCH = 64
 #: Batches a worker holds at once while no worker has died or hung.
 PREFETCH = 2
+#: More batches each at the start, while this process runs the idle hook.
+START_EXTRA = 2
 
 
 def cpu_count() -> int:
@@ -262,10 +264,15 @@ def run(function, context, items: list[tuple[str, bytes]], jobs: int, lost, idle
     try:
         for _ in range(min(jobs, len(queue))):
             start()
-        for worker in list(workers.values()):
-            assign(worker)  # one batch each first: every worker started has work
-        for worker in list(workers.values()):
-            fill(worker)
+        # Round by round, so that every worker started has work and a
+        # short queue is shared evenly; more than PREFETCH batches each
+        # before ``idle``, which keeps this process from handing out more
+        # for a while (measured: 0.05 s of a worker's time lost on
+        # home-manager's small files with two batches each).
+        for level in range(1, PREFETCH + START_EXTRA + 1):
+            for worker in list(workers.values()):
+                if len(worker.held) < level:
+                    assign(worker)
         spare_time(idle)
         while workers:
             ready = wait(list(workers), timeout=min(limit, 5.0))
