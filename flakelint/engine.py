@@ -421,6 +421,14 @@ class LazySources(Mapping):
             return found.has_directive
         return found is not None and b"flakelint:" in found
 
+    def with_directive(self) -> list[str]:
+        """Every path :meth:`has_directive` says yes for, in one pass (a run asks this of every file)."""
+        return [
+            path
+            for path, found in self._data.items()
+            if (found.has_directive if isinstance(found, Unchanged) else found is not None and b"flakelint:" in found)
+        ]
+
     def digest(self, path: str) -> bytes:
         """The file's content hash (the cache's for an unchanged file; computed once otherwise)."""
         found = self._data.get(path)
@@ -592,9 +600,15 @@ def references_into_nested(repo: Repo) -> dict[str, set[str]]:
         return {}
     found: dict[str, set[str]] = {}
     nested = sorted(repo.flake.nested, key=lambda r: -r.count("/"))
+    # One test for "inside any nested flake" before looking for which (most
+    # references point elsewhere; home-manager has 3,000 of them).
+    roots = frozenset(nested)
+    below = tuple(r + "/" for r in nested)
     for refs in repo.graph.refs.values():
         for ref in refs:
             if ref.kind != "exact" or ref.usage in ("src", "guard", "read", "doc"):
+                continue
+            if ref.target not in roots and not ref.target.startswith(below):
                 continue
             owner = next((r for r in nested if ref.target == r or ref.target.startswith(r + "/")), None)
             if owner is None:
@@ -912,6 +926,14 @@ def _may_have_directive(repo: Repo, path: str) -> bool:
     return b"flakelint:" in _file_bytes(repo, path)
 
 
+def _paths_with_directive(repo: Repo) -> list[str]:
+    """The files that may hold a suppression directive (:func:`_may_have_directive` of every file, in one pass)."""
+    sources = repo.sources
+    if isinstance(sources, LazySources):
+        return sources.with_directive()
+    return [path for path in sources if _may_have_directive(repo, path)]
+
+
 def _lock_bytes(flake: Flake, settings: Settings) -> bytes | None:
     if "flake.lock" not in flake.files:
         return None
@@ -999,9 +1021,7 @@ def finish(raw: list[Diagnostic], repo: Repo, enabled: frozenset[str]) -> list[D
             continue
         by_file.setdefault(diagnostic.path, []).append(diagnostic)
     result = []
-    paths = set(by_file) | {
-        p for p in repo.sources if _may_have_directive(repo, p) and not settings.is_excluded(p)
-    }
+    paths = set(by_file) | {p for p in _paths_with_directive(repo) if not settings.is_excluded(p)}
     for path in sorted(paths):
         ignored = settings.ignored_for(path)
         found = [d for d in by_file.get(path, []) if d.code not in ignored]
