@@ -19,6 +19,7 @@ those results, parsing again only the files a rule looks into
 from __future__ import annotations
 
 import gc
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -694,7 +695,8 @@ def lint_flake(
         raw, analysed = list(entry["diagnostics"]), entry["analysed"]
         templates = set(entry["templates"])
         nested_refs = {root: set(paths) for root, paths in entry["nested_refs"].items()}
-    raw = raw + _run_clock_rules(instances(clock=True), repo)
+    clock_codes = sorted(code for code in enabled if code in index and index[code].uses_clock)
+    raw = raw + _clock_findings(repo, lambda: instances(clock=True), clock_codes, key, now)
     return FlakeOutcome(finish(raw, repo, enabled), analysed, repo, templates, nested_refs)
 
 
@@ -895,8 +897,47 @@ def _hand_over(sources: LazySources, path: str, outcome: FileOutcome) -> None:
         outcome.data = None
 
 
+def _clock_findings(repo: Repo, make_rules, codes: list[str], key: str | None, now: float) -> list[Diagnostic]:
+    """The findings of the rules that read the clock, at ``now``.
+
+    With the cache (``key``), those kept for this flake's key when ``now``
+    lies in the interval they hold for (:func:`flakelint.cache.load_clock`;
+    the rules are then not even imported); otherwise computed, and kept
+    when every rule says how long they hold (:meth:`flakelint.rule.Rule.steady_between`).
+    """
+    if key is not None and codes:
+        from flakelint.cache import load_clock
+
+        kept = load_clock(repo.root, key, codes, now)
+        if kept is not None:
+            return kept
+    rules = make_rules()
+    raw = _run_clock_rules(rules, repo)
+    if key is not None and rules:
+        window = _steady_window(rules, repo, now)
+        if window is not None:
+            from flakelint import cache
+
+            cache.store_clock(repo.root, key, codes, window, raw)
+    return raw
+
+
+def _steady_window(rules, repo: Repo, now: float) -> tuple[float, float] | None:
+    """The interval around ``now`` in which every rule's findings stay the same; None when one cannot say (or fails to)."""
+    start, end = -math.inf, math.inf
+    for rule in rules:
+        try:
+            window = rule.steady_between(repo)
+            if window is None:
+                return None
+            start, end = max(start, float(window[0])), min(end, float(window[1]))
+        except Exception:  # noqa: BLE001 - only the keeping is lost; the findings stand
+            return None
+    return (start, end) if start <= now < end else None
+
+
 def _run_clock_rules(rules, repo: Repo) -> list[Diagnostic]:
-    """Rules that read the clock: never cached, so they see this run's "now"."""
+    """Rules that read the clock, at this run's "now" (:func:`_clock_findings` keeps their findings for as long as they hold)."""
     raw: list[Diagnostic] = []
     for rule in rules:
         if isinstance(rule, RepoRule):

@@ -63,7 +63,9 @@ class Rule:
     scope: ClassVar[str] = "file"
     options: ClassVar[dict[str, Option]] = {}
     #: True for rules whose findings depend on the current time ("now"): the
-    #: result cache never stores them, they run on every invocation.
+    #: result cache keeps their findings only for as long as
+    #: :meth:`steady_between` says they stay the same; otherwise they run on
+    #: every invocation.
     uses_clock: ClassVar[bool] = False
     #: False when the docstring's examples cannot be linted as text (binary
     #: input, a crashing rule); the rule's tests then cover it directly.
@@ -84,6 +86,14 @@ class Rule:
         self.settings = {key: option.default for key, option in self.options.items()}
         self.settings.update(settings or {})
         self.now = now
+
+    def steady_between(self, repo) -> tuple[float, float] | None:
+        """For a rule that reads the clock: the times (seconds since the epoch, start inclusive, end exclusive) between which its findings on ``repo`` are exactly those it gives at ``self.now``.
+
+        None (the default) when the rule cannot say: its findings are then
+        computed on every run. Bounds may be infinite.
+        """
+        return None
 
     @classmethod
     def doc(cls) -> RuleDoc:

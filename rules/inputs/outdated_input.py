@@ -1,3 +1,4 @@
+import math
 import time
 from datetime import datetime, timezone
 
@@ -7,6 +8,8 @@ from flakelint.rule import Option, RepoRule
 from . import input_location, nixpkgs_inputs, valid_lock
 
 DAY = 86400
+#: Seconds kept off each bound of :meth:`OutdatedInput.steady_between`.
+MARGIN = 1.0
 
 
 class OutdatedInput(RepoRule):
@@ -91,20 +94,9 @@ class OutdatedInput(RepoRule):
     }
 
     def check(self, repo):
-        lock = valid_lock(repo)
-        if lock is None:
-            return
-        now = self.now if self.now is not None else (repo.now if repo.now is not None else time.time())
+        now = self._now(repo)
         limit = self.settings["max-age-days"]
-        configured = [str(n) for n in self.settings["nixpkgs-inputs"] or []]
-        seen = set()
-        for name, ref, node in nixpkgs_inputs(repo, configured):
-            if node is None or node.id in seen:
-                continue
-            seen.add(node.id)
-            modified = node.last_modified
-            if modified is None:
-                continue
+        for name, ref, modified in self._dated_inputs(repo):
             age = (now - modified) / DAY
             if age <= limit:
                 continue
@@ -123,3 +115,39 @@ class OutdatedInput(RepoRule):
             )
             if found is not None:
                 yield found
+
+    def steady_between(self, repo) -> tuple[float, float]:
+        """Until an input's age crosses ``max-age-days`` or, once reported, its next whole day (the message says it).
+
+        One second is kept off each bound, so that no rounding of the age
+        can put a time inside the interval where ``check`` would say
+        otherwise.
+        """
+        now = self._now(repo)
+        limit = self.settings["max-age-days"]
+        start, end = -math.inf, math.inf
+        for _name, _ref, modified in self._dated_inputs(repo):
+            age = (now - modified) / DAY
+            if age <= limit:
+                end = min(end, modified + limit * DAY - MARGIN)
+            else:
+                days = int(age)
+                start = max(start, modified + max(days, limit) * DAY + MARGIN)
+                end = min(end, modified + (days + 1) * DAY - MARGIN)
+        return start, end
+
+    def _now(self, repo) -> float:
+        return self.now if self.now is not None else (repo.now if repo.now is not None else time.time())
+
+    def _dated_inputs(self, repo):
+        """(name, declared reference, locked date) of each nixpkgs input with a dated lock entry, each lock node once."""
+        if valid_lock(repo) is None:
+            return
+        configured = [str(n) for n in self.settings["nixpkgs-inputs"] or []]
+        seen = set()
+        for name, ref, node in nixpkgs_inputs(repo, configured):
+            if node is None or node.id in seen:
+                continue
+            seen.add(node.id)
+            if node.last_modified is not None:
+                yield name, ref, node.last_modified

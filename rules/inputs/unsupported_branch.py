@@ -1,3 +1,4 @@
+import math
 import time
 
 from flakelint.diagnostic import Severity
@@ -6,6 +7,8 @@ from flakelint.releases import end_of_life, is_maintained, is_release_version, m
 from flakelint.rule import Option, RepoRule
 
 from . import at_span, input_location, nixpkgs_inputs
+
+DAY = 86400
 
 
 class UnsupportedBranch(RepoRule):
@@ -115,6 +118,17 @@ class UnsupportedBranch(RepoRule):
                 found = input_location(self, repo, name, message, hint)
                 if found is not None:
                     yield found
+
+
+    def steady_between(self, repo) -> tuple[float, float]:
+        """The UTC day of ``now``: what the check reads of the clock is the date (the maintained releases).
+
+        The last second of the day is left out: the date of a time a
+        fraction of a microsecond before midnight is rounded to the next day.
+        """
+        now = self.now if self.now is not None else (repo.now if repo.now is not None else time.time())
+        midnight = math.floor(now / DAY) * DAY  # POSIX days start at midnight UTC
+        return midnight, midnight + DAY - 1.0
 
 
 def _judge(branch, supported: list[str], now: float) -> str | None:
