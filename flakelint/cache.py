@@ -312,6 +312,7 @@ def store(
     nested_refs: dict,
     stamps: dict | None = None,
     settings=None,
+    layout: tuple[str, str] | None = None,
 ) -> None:
     """Write an entry atomically; a failure to write is not an error (no cache, same result)."""
     entry = {
@@ -324,7 +325,17 @@ def store(
     }
     if stamps and settings is not None:
         entry["stamps"] = {"read": _read_context(settings), "files": stamps}
+    if layout is not None:
+        entry["layout"] = list(layout)
     write_atomically(_entry_path(root), json.dumps(entry).encode("utf-8"))
+
+
+def stored_layout(entry: dict) -> tuple[str, str] | None:
+    """The (preset, why) an entry keeps for the report, if it keeps one (it depends only on what the key covers)."""
+    found = entry.get("layout")
+    if isinstance(found, list) and len(found) == 2 and all(isinstance(part, str) for part in found):
+        return found[0], found[1]
+    return None
 
 
 def write_atomically(path, data: bytes) -> None:

@@ -301,6 +301,9 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
 
         # `--select "$CODES"` with an empty variable must not lint nothing and pass.
         raise ConfigError("--select: no rule codes given")
+    isatty = _stdout_isatty()
+    if output_format is None:
+        output_format = "full" if output_file is None and isatty else "concise"
     overrides = Overrides(
         select=check_selectors(_split_codes(select), "--select") if select else None,
         extend_select=check_selectors(_split_codes(extend_select), "--extend-select"),
@@ -309,20 +312,18 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
         jobs=jobs,
         idle=lambda: preload(output_format),  # the format's module, while the engine waits anyway
         reports=tuple(os.path.abspath(path) for path in (output_file, summary_file) if path),
+        layouts=output_format in ("full", "sarif") and not statistics,
     )
     result = lint(paths, overrides, now, keep_repos=summary_file is not None, use_cache=use_cache)
     for warning in result.warnings:
         _warn(warning)
-    isatty = _stdout_isatty()
-    if output_format is None:
-        output_format = "full" if output_file is None and isatty else "concise"
     context = ReportContext(
         files_analysed=result.files_analysed,
         flakes=len(result.flakes),
         color=use_color(output_format, output_file, isatty),
     )
     if output_format in ("full", "sarif") and not statistics:
-        header, layout_properties = _layout_properties(result.flakes, overrides)
+        header, layout_properties = _layout_properties(result.flakes, overrides, result.layouts)
         context.properties = {"header": header, "sarif": layout_properties}
     if statistics:
         text = render_statistics(result.diagnostics)
@@ -342,19 +343,34 @@ def _check(paths, output_format, output_file, select, extend_select, ignore, con
     return EXIT_CLEAN
 
 
-def _layout_properties(flakes, overrides) -> tuple[str, dict]:
-    """Which layout each linted flake was checked against (``full`` header, SARIF run properties)."""
-    from flakelint.engine import settings_for
-    from flakelint.layout import report_properties
+def _layout_properties(flakes, overrides, known: dict | None = None) -> tuple[str, dict]:
+    """Which layout each linted flake was checked against (``full`` header, SARIF run properties).
 
+    ``known``: root -> (preset, why) the engine already has (kept in the
+    cache with each flake's findings); the others are detected here.
+    """
+    if not flakes:
+        return "", {}
+    known = known or {}
     settings_by_root: dict = {}
+    top = flakes[0].root
+    entries = []
+    for flake in flakes:
+        if flake.root in known:
+            preset, reason = known[flake.root]
+        else:
+            from flakelint.engine import layout_of, settings_for
 
-    def settings_of(flake):
-        settings = settings_for(flake, overrides, settings_by_root.get(flake.parent or ""))
-        settings_by_root[flake.root] = settings
-        return settings
-
-    return report_properties(flakes, settings_of)
+            settings = settings_for(flake, overrides, settings_by_root.get(flake.parent or ""))
+            settings_by_root[flake.root] = settings
+            preset, reason = layout_of(flake, settings)
+        where = os.path.relpath(flake.root, top).replace(os.sep, "/")
+        entries.append({"flake": where, "preset": preset, "reason": reason})
+    if len(entries) == 1:
+        header = f"layout: {entries[0]['preset']} ({entries[0]['reason']})"
+    else:
+        header = "\n".join(f"layout of {e['flake']}: {e['preset']} ({e['reason']})" for e in entries)
+    return header, {"layout": entries[0]["preset"], "layouts": entries}
 
 
 def _stdout_isatty() -> bool:

@@ -69,6 +69,9 @@ class Overrides:
     #: Absolute paths of the files this run writes its reports to
     #: (``--output-file``, ``--summary-file``): see :func:`own_reports`.
     reports: tuple[str, ...] = ()
+    #: Whether the report names each flake's layout (the ``full`` header,
+    #: SARIF run properties): :attr:`Result.layouts`, kept with the cache.
+    layouts: bool = False
 
 
 @dataclass
@@ -80,6 +83,8 @@ class Result:
     #: The repository model of every flake linted, when ``lint(keep_repos=True)``
     #: (the Markdown summary draws the import graph from it).
     repos: list[Repo] = field(default_factory=list)
+    #: Flake root -> (layout preset, why), when :attr:`Overrides.layouts`.
+    layouts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def settings_for(flake: Flake, overrides: Overrides, inherited: Settings | None) -> Settings:
@@ -154,6 +159,7 @@ def _lint(paths, overrides, now, keep_repos, use_cache) -> Result:
     template_roots: set[str] = set()
     parent_references: dict[str, set[str]] = {}
     repos: list[Repo] = []
+    layouts: dict[str, tuple[str, str]] = {}
     for target in targets:
         for flake in target.flakes:
             if flake.root in flakes_done:
@@ -170,8 +176,11 @@ def _lint(paths, overrides, now, keep_repos, use_cache) -> Result:
             flake.is_template = flake.root in template_roots
             flake.extra_roots = sorted(set(flake.extra_roots) | parent_references.get(flake.root, set()))
             outcome = lint_flake(
-                flake, settings, now, use_cache, jobs=overrides.jobs, idle=overrides.idle, reports=overrides.reports
+                flake, settings, now, use_cache, jobs=overrides.jobs, idle=overrides.idle, reports=overrides.reports,
+                layout=overrides.layouts,
             )
+            if outcome.layout is not None:
+                layouts[flake.root] = outcome.layout
             found_diagnostics, count, repo = outcome.diagnostics, outcome.analysed, outcome.repo
             template_roots |= outcome.templates
             for root, paths in outcome.nested_refs.items():
@@ -187,7 +196,8 @@ def _lint(paths, overrides, now, keep_repos, use_cache) -> Result:
     unique = {(_identity(d)): d for d in diagnostics}
     ordered = sorted((_for_display(d) for d in unique.values()), key=lambda d: d.sort_key)
     return Result(
-        diagnostics=ordered, files_analysed=files_analysed, flakes=list(flakes_done.values()), warnings=warnings, repos=repos
+        diagnostics=ordered, files_analysed=files_analysed, flakes=list(flakes_done.values()), warnings=warnings, repos=repos,
+        layouts=layouts,
     )
 
 
@@ -626,6 +636,8 @@ class FlakeOutcome:
     repo: Repo
     templates: set[str]
     nested_refs: dict[str, set[str]]
+    #: (layout preset, why), when asked for.
+    layout: tuple[str, str] | None = None
 
 
 def lint_flake(
@@ -636,8 +648,13 @@ def lint_flake(
     jobs: int | None = None,
     idle=None,
     reports: tuple[str, ...] = (),
+    layout: bool = False,
 ) -> FlakeOutcome:
-    """Lint one flake. With ``use_cache``, an unchanged flake's results come from the cache."""
+    """Lint one flake. With ``use_cache``, an unchanged flake's results come from the cache.
+
+    With ``layout``, also the layout the flake follows (:func:`layout_of`),
+    kept with the cache entry: a warm run need not detect it again.
+    """
     index = rule_index()
     enabled = settings.enabled_codes()
 
@@ -684,20 +701,32 @@ def lint_flake(
         entry = cache.entry_for(previous, key)
         if entry is None:
             pack = OutcomePack(flake.root, settings)
+    chosen = None
     if entry is None:
         raw = [unreadable_diagnostic(c) for c in contents.values() if isinstance(c, Unreadable)]
         analysed = _run_rules(instances(clock=False), repo, raw, jobs, pack, idle)
         templates, nested_refs = declared_templates(repo), references_into_nested(repo)
+        chosen = layout_of(flake, settings) if layout else None
         if key is not None:
             stamps = cache.file_stamps(seen, sources, started_ns)
-            cache.store(flake.root, key, raw, analysed, sorted(templates), nested_refs, stamps, settings)
+            cache.store(flake.root, key, raw, analysed, sorted(templates), nested_refs, stamps, settings, chosen)
     else:
         raw, analysed = list(entry["diagnostics"]), entry["analysed"]
         templates = set(entry["templates"])
         nested_refs = {root: set(paths) for root, paths in entry["nested_refs"].items()}
+        if layout:
+            chosen = cache.stored_layout(entry) or layout_of(flake, settings)
     clock_codes = sorted(code for code in enabled if code in index and index[code].uses_clock)
     raw = raw + _clock_findings(repo, lambda: instances(clock=True), clock_codes, key, now)
-    return FlakeOutcome(finish(raw, repo, enabled), analysed, repo, templates, nested_refs)
+    return FlakeOutcome(finish(raw, repo, enabled), analysed, repo, templates, nested_refs, chosen)
+
+
+def layout_of(flake: Flake, settings: Settings) -> tuple[str, str]:
+    """(preset, why) of the layout a flake is checked against, for the report (:func:`flakelint.layout.choice_for_flake`)."""
+    from flakelint.layout import choice_for_flake
+
+    choice = choice_for_flake(flake, settings)
+    return choice.name, choice.reason
 
 
 def own_reports(flake: Flake, reports: tuple[str, ...]) -> frozenset[str]:

@@ -555,22 +555,3 @@ def choice_for_flake(flake, settings) -> Choice:
         data = read_source(os.path.join(flake.root, "flake.nix"), "flake.nix", flake.root, settings.max_file_size)
         text = data if isinstance(data, bytes) else None
     return choose(flake.files, text, settings.layout)
-
-
-def report_properties(flakes, settings_for_flake) -> tuple[str, dict]:
-    """The ``full`` header line(s) and the SARIF run properties naming the layout of each flake."""
-    import os
-
-    if not flakes:
-        return "", {}
-    top = flakes[0].root
-    entries = []
-    for flake in flakes:
-        choice = choice_for_flake(flake, settings_for_flake(flake))
-        where = os.path.relpath(flake.root, top).replace(os.sep, "/")
-        entries.append({"flake": where, "preset": choice.name, "reason": choice.reason})
-    if len(entries) == 1:
-        header = f"layout: {entries[0]['preset']} ({entries[0]['reason']})"
-    else:
-        header = "\n".join(f"layout of {e['flake']}: {e['preset']} ({e['reason']})" for e in entries)
-    return header, {"layout": entries[0]["preset"], "layouts": entries}

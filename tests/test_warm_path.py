@@ -37,7 +37,7 @@ try:
     main(sys.argv[1:], standalone_mode=False)
 except SystemExit:
     pass
-print(json.dumps(sorted(m for m in sys.modules if m.startswith(("flakelint.rules.", "sarif_om")))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("flakelint.rules.", "sarif_om", "flakelint.layout")))))
 """
 
 
@@ -100,6 +100,8 @@ def test_a_warm_run_imports_no_rule_and_no_sarif_om(tmp_path):
     assert (repo / "out.sarif").read_text() == cold_report
     assert [m for m in warm if m.count(".") == 3] == []
     assert not any(m.startswith("sarif_om") for m in warm)
+    # The layout named in the report is kept with the findings: not detected again.
+    assert "flakelint.layout" in cold and "flakelint.layout" not in warm
     assert "FL201" in cold_report  # the orphan: the report is not an empty one
 
 
