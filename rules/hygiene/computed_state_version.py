@@ -5,8 +5,8 @@ from flakelint.diagnostic import Severity
 from flakelint.rule import FileRule
 from flakelint.secrets import DOCUMENTATION_CALLS, documents_an_option, in_test_tree
 
-from . import definition_value
-from .missing_state_version import STATE_VERSION_ESCAPE, _bindings_named, _spans
+from . import bindings_named, definition_value, name_spans
+from .missing_state_version import STATE_VERSION_ESCAPE
 
 #: Dotted-name endings that evaluate to the release of the nixpkgs (or
 #: home-manager) being evaluated, not a fixed one.
@@ -34,7 +34,7 @@ def _state_version_bindings(source) -> list:
     root = source.root_node
     if root.has_error:
         return source.captures("(binding) @b").get("b", [])
-    return _bindings_named(source.data, root, _spans(source.data, root, b"stateVersion"), STATE_VERSION_ESCAPE, source.captures)
+    return bindings_named(source.data, root, name_spans(source.data, root, b"stateVersion"), STATE_VERSION_ESCAPE, source.captures)
 
 
 def current_release(data: bytes, value) -> str | None:

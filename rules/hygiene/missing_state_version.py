@@ -8,8 +8,10 @@ from flakelint.diagnostic import Severity
 from flakelint.facts import MODULE_USAGES, file_facts
 from flakelint.graph import FileIndex, resolve
 from flakelint.rule import RepoRule
-from flakelint.secrets import bindings_named_at, escape_pattern
+from flakelint.secrets import escape_pattern
 from flakelint.wiring import node_at
+
+from . import bindings_named, name_spans
 
 #: configuration kind -> (the option, the component before `stateVersion`, output name)
 KINDS = {
@@ -32,7 +34,7 @@ OWN_OUTPUTS = {"self", "outputs"}
 MODULE_OUTPUTS = {"nixosModules", "nixosModule", "homeManagerModules", "homeManagerModule", "homeModules", "darwinModules", "darwinModule"}
 MAX_STEPS = 512
 SIDES = ("system", "home")
-#: Escapes in a quoted name that could spell `stateVersion` / `imports` (see :func:`_bindings_named`).
+#: Escapes in a quoted name that could spell `stateVersion` / `imports` (see :func:`bindings_named`).
 STATE_VERSION_ESCAPE = escape_pattern("stateVersion", lowered=False)
 IMPORTS_ESCAPE = escape_pattern("imports", lowered=False)
 
@@ -59,11 +61,11 @@ def state_version_sides(data: bytes, root, captures=None) -> dict[str, bool]:
     bindings whose attribute path holds it, and the names and string
     fragments that hold it.
     """
-    spans = _spans(data, root, b"stateVersion")
+    spans = name_spans(data, root, b"stateVersion")
     if not spans:
         return {side: False for side in SIDES}
     enclosing = []  # the component before `stateVersion` of each `….stateVersion` binding (None: any side)
-    for binding in _bindings_named(data, root, spans, STATE_VERSION_ESCAPE, captures):
+    for binding in bindings_named(data, root, spans, STATE_VERSION_ESCAPE, captures):
         local = nixast.binding_path(data, binding)
         if not local or local[-1] != "stateVersion":
             continue
@@ -94,35 +96,12 @@ def _mentions(root, spans) -> int:
     return len(holders)
 
 
-def _spans(data: bytes, root, name: bytes) -> list[tuple[int, int]]:
-    """The byte ranges where ``name`` occurs in the text of ``root``."""
-    spans = []
-    at = data.find(name, root.start_byte, root.end_byte)
-    while at != -1:
-        spans.append((at, at + len(name)))
-        at = data.find(name, at + 1, root.end_byte)
-    return spans
-
-
-def _bindings_named(data: bytes, root, spans, escape, captures=None) -> list:
-    """The bindings below ``root`` whose attribute path may end in the name found at ``spans``.
-
-    All bindings when an escape in a quoted name (``"state\\Version"``)
-    could spell the name where the text does not. Either way in file order
-    (the query's own order changes from run to run).
-    """
-    if escape.search(data, root.start_byte, root.end_byte):
-        captures = captures or (lambda query: nixast.captures(query, root))
-        return sorted(captures("(binding) @b").get("b", []), key=lambda binding: binding.start_byte)
-    return bindings_named_at(root, spans)
-
-
 def check_imports(data: bytes, root, captures=None) -> None:
     """Raise :class:`Unknown` when an ``imports`` list holds something flakelint cannot follow."""
-    spans = _spans(data, root, b"imports")
+    spans = name_spans(data, root, b"imports")
     if not spans:
         return  # no `imports` binding to look at (most files)
-    for binding in _bindings_named(data, root, spans, IMPORTS_ESCAPE, captures):
+    for binding in bindings_named(data, root, spans, IMPORTS_ESCAPE, captures):
         path = nixast.binding_path(data, binding)
         if path and path[-1] == "imports":
             _check_list(data, binding.child_by_field_name("expression"))
