@@ -333,12 +333,16 @@ class LazySources(Mapping):
         source = self._parsed.get(path)
         if source is None and path in self._data:
             abspath = os.path.join(self._root, path)
+            unchanged = isinstance(self._data[path], Unchanged)
             data = self.data(path)
-            if path in self._known_good:
-                # A worker parsed it within its budget; a generous one here, as
-                # this process may be busier.
+            if path in self._known_good or unchanged:
+                # A worker parsed it within its budget, or the cached run did
+                # (a file whose parse timed out is not stamped, so never
+                # Unchanged): a generous budget here, as this process may be
+                # busier. Parsed only if a tree is asked for: a warm run
+                # needs most files' bytes alone (snippets, no directive).
                 limit = 4 * parse_time_limit(len(data))
-                source = LazySourceFile(path, abspath, data, time_limit=limit, has_error=self._known_good[path])
+                source = LazySourceFile(path, abspath, data, time_limit=limit, has_error=self._known_good.get(path))
             else:
                 try:
                     source = parse_source(data, path, abspath)
