@@ -85,7 +85,29 @@ def test_a_warm_run_parses_nothing_it_does_not_need(repo, monkeypatch):
     assert "common.nix" not in parsed
 
 
-def test_clock_rules_are_never_cached(repo):
+def test_a_warm_run_with_stamps_parses_only_files_with_directives(repo, stamping, monkeypatch):
+    """Snippets need bytes, not trees: a stamped file is parsed only if a tree is asked for.
+
+    box.nix holds a suppression (its comments are read from the tree);
+    old.nix has findings (their snippets come from the bytes); flake.nix
+    feeds the date rules, whose findings are kept for the same "now".
+    """
+    cold = run(repo)
+    import flakelint.engine as engine
+
+    parsed = []
+    original = engine.parse_source
+    monkeypatch.setattr(engine, "parse_source", lambda data, path, *a, **k: parsed.append(path) or original(data, path, *a, **k))
+    import flakelint.parse as parse_module
+
+    lazy = parse_module.parse_source
+    monkeypatch.setattr(parse_module, "parse_source", lambda data, path, *a, **k: parsed.append(path) or lazy(data, path, *a, **k))
+    warm = run(repo)
+    assert findings(warm) == findings(cold)
+    assert set(parsed) == {"box.nix"}
+
+
+def test_clock_rules_see_each_runs_now(repo):
     fresh = run(repo)
     assert "FL108" not in {d.code for d in fresh.diagnostics}
     later = run(repo, now=NOW + 400 * 86400)
