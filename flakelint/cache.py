@@ -228,8 +228,13 @@ def file_stamps(seen: dict, sources, started_ns: int) -> dict[str, list]:
     return stamps
 
 
+def _flake_file(root: str, suffix: str) -> str:
+    """A file of the cache directory for one flake root (its entry, clock findings, outcome pack)."""
+    return os.path.join(cache_dir(), hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:32] + suffix)
+
+
 def _entry_path(root: str) -> str:
-    return os.path.join(cache_dir(), hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".json")
+    return _flake_file(root, ".json")
 
 
 def load(root: str, key: str) -> dict | None:
@@ -271,7 +276,7 @@ def entry_for(entry: dict | None, key: str) -> dict | None:
 
 
 def _clock_path(root: str) -> str:
-    return os.path.join(cache_dir(), hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".clock.json")
+    return _flake_file(root, ".clock.json")
 
 
 def load_clock(root: str, key: str, codes: list[str], now: float) -> list[Diagnostic] | None:
@@ -422,7 +427,7 @@ def content_digest(data: bytes) -> bytes:
 
 
 def _pack_path(root: str) -> str:
-    return os.path.join(cache_dir(), hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".files.pickle")
+    return _flake_file(root, ".files.pickle")
 
 
 def _private(info: os.stat_result) -> bool:

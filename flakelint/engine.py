@@ -272,7 +272,7 @@ def read_contents(
         if remembered is not None:
             info = regular_inside(abspath, flake.root, real_dirs, inside)
             if info is not None and remembered.matches(info):
-                contents[relpath] = Unchanged(remembered[1], remembered[2])  # digest, has_directive
+                contents[relpath] = Unchanged(remembered.digest, remembered.has_directive)
                 if seen is not None:
                     seen[relpath] = info
                 continue
@@ -938,20 +938,18 @@ def _clock_findings(repo: Repo, make_rules, codes: list[str], key: str | None, n
     the rules are then not even imported); otherwise computed, and kept
     when every rule says how long they hold (:meth:`flakelint.rule.Rule.steady_between`).
     """
-    if key is not None and codes:
-        from flakelint.cache import load_clock
+    if key is None or not codes:
+        return _run_clock_rules(make_rules(), repo)
+    from flakelint import cache
 
-        kept = load_clock(repo.root, key, codes, now)
-        if kept is not None:
-            return kept
+    kept = cache.load_clock(repo.root, key, codes, now)
+    if kept is not None:
+        return kept
     rules = make_rules()
     raw = _run_clock_rules(rules, repo)
-    if key is not None and rules:
-        window = _steady_window(rules, repo, now)
-        if window is not None:
-            from flakelint import cache
-
-            cache.store_clock(repo.root, key, codes, window, raw)
+    window = _steady_window(rules, repo, now)
+    if window is not None:
+        cache.store_clock(repo.root, key, codes, window, raw)
     return raw
 
 
@@ -993,19 +991,12 @@ def _file_bytes(repo: Repo, path: str) -> bytes:
     return data
 
 
-def _may_have_directive(repo: Repo, path: str) -> bool:
-    sources = repo.sources
-    if isinstance(sources, LazySources):
-        return sources.has_directive(path)
-    return b"flakelint:" in _file_bytes(repo, path)
-
-
 def _paths_with_directive(repo: Repo) -> list[str]:
-    """The files that may hold a suppression directive (:func:`_may_have_directive` of every file, in one pass)."""
+    """The files that may hold a suppression directive (``flakelint:`` in their bytes), in one pass."""
     sources = repo.sources
     if isinstance(sources, LazySources):
         return sources.with_directive()
-    return [path for path in sources if _may_have_directive(repo, path)]
+    return [path for path in sources if b"flakelint:" in _file_bytes(repo, path)]
 
 
 def _lock_bytes(flake: Flake, settings: Settings) -> bytes | None:

@@ -12,21 +12,22 @@ a worker that dies must not cost the results of other files. The items
 (path and bytes, or None for a file the worker reads itself) go to every
 worker once, when it starts (under ``fork`` it inherits them: nothing is
 copied); a batch is then only a range of indices, a message of a few
-bytes. A worker holds :data:`PREFETCH` batches at a time, so that when it
-finishes one the next is already in its pipe: measured, with one batch at
-a time the two workers of a 4,000-file run each waited 0.04–0.1 s for the
-main process (itself competing for a CPU) to hand out the next one. Batches
-shrink towards the end of the run (:func:`batches`), so that the workers
-finish close together. A worker reports its results in a few messages per
+bytes, so that this process never blocks writing to a busy worker. A
+worker holds :data:`PREFETCH` batches at a time (more at the start,
+:data:`START_EXTRA`, while this process runs the idle hook), so that when
+it finishes one the next is already in its pipe, whatever this process is
+doing. Batches shrink towards the end of the run (:func:`batches`), so
+that the workers finish close together. A worker reports its results in a few messages per
 batch (every ``FLUSH_SECONDS``, and at the end of the batch: one message
 per file cost the main process more time than the files' results
 themselves). When a worker dies, the files it held and had not reported
 are each retried alone in a fresh worker, one batch at a time from then
 on, so the file that killed it is found without blaming its neighbours; a
-file that kills a worker twice on its own becomes one FL004 finding. A file that keeps a worker busy longer than the
-per-file limit (``FLAKELINT_FILE_TIMEOUT`` seconds, default 300) has its
-worker killed and becomes an FL004 finding at once (parsing has its own,
-much smaller budget: FL002).
+file that kills a worker twice on its own becomes one FL004 finding. A
+file that keeps a worker busy longer than the per-file limit
+(``FLAKELINT_FILE_TIMEOUT`` seconds, default 300) has its worker killed
+and becomes an FL004 finding at once (parsing has its own, much smaller
+budget: FL002).
 
 Test hook (used by ``tests/test_pool.py`` only): when the environment
 variable ``FLAKELINT_TEST_KILL_ON`` names a file (its root-relative path), a

@@ -22,11 +22,12 @@ import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flakelint import DATA_DIR
 from flakelint.diagnostic import Severity
 from flakelint.rule import EngineRule, FileRule, RepoRule, Rule, validate_rule_class
 
 #: The generated index of the rules (see the module docstring).
-INDEX_PATH = os.path.join(os.path.dirname(__file__), "data", "rules.json")
+INDEX_PATH = os.path.join(DATA_DIR, "rules.json")
 
 
 class RegistryError(Exception):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
@@ -86,6 +87,12 @@ class Rule:
         self.settings = {key: option.default for key, option in self.options.items()}
         self.settings.update(settings or {})
         self.now = now
+
+    def current_time(self, repo) -> float:
+        """"Now" for a rule that reads the clock: the run's (``--now``, ``SOURCE_DATE_EPOCH``), else the repository model's, else the clock."""
+        if self.now is not None:
+            return self.now
+        return repo.now if repo.now is not None else time.time()
 
     def steady_between(self, repo) -> tuple[float, float] | None:
         """For a rule that reads the clock: the times (seconds since the epoch, start inclusive, end exclusive) between which its findings on ``repo`` are exactly those it gives at ``self.now``.

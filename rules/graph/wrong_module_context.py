@@ -4,7 +4,7 @@ import os
 import tomllib
 from functools import lru_cache
 
-import flakelint
+from flakelint import DATA_DIR
 from flakelint.diagnostic import Severity
 from flakelint.graph import HOME, NIXOS
 from flakelint.modules import option_definitions, options_near
@@ -15,11 +15,10 @@ from flakelint.rule import RepoRule
 def option_roots() -> dict[str, dict[tuple[str, ...], str]]:
     """The tables in flakelint/data/option_roots.toml: side -> {path prefix: why}.
 
-    Read from beside the package's own files, as the rule index is
-    (:data:`flakelint.registry.INDEX_PATH`): ``importlib.resources`` would
-    cost every run 5 ms of imports for one file.
+    Read from :data:`flakelint.DATA_DIR`, as the rule index is:
+    ``importlib.resources`` would cost every run 5 ms of imports for one file.
     """
-    path = os.path.join(os.path.dirname(flakelint.__file__), "data", "option_roots.toml")
+    path = os.path.join(DATA_DIR, "option_roots.toml")
     with open(path, encoding="utf-8") as handle:
         data = tomllib.loads(handle.read())
     return {side: {tuple(key.split(".")): why for key, why in table.items()} for side, table in data.items()}

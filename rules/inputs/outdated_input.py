@@ -1,5 +1,4 @@
 import math
-import time
 from datetime import datetime, timezone
 
 from flakelint.diagnostic import Severity
@@ -94,7 +93,7 @@ class OutdatedInput(RepoRule):
     }
 
     def check(self, repo):
-        now = self._now(repo)
+        now = self.current_time(repo)
         limit = self.settings["max-age-days"]
         for name, ref, modified in self._dated_inputs(repo):
             age = (now - modified) / DAY
@@ -123,7 +122,7 @@ class OutdatedInput(RepoRule):
         can put a time inside the interval where ``check`` would say
         otherwise.
         """
-        now = self._now(repo)
+        now = self.current_time(repo)
         limit = self.settings["max-age-days"]
         start, end = -math.inf, math.inf
         for _name, _ref, modified in self._dated_inputs(repo):
@@ -135,9 +134,6 @@ class OutdatedInput(RepoRule):
                 start = max(start, modified + max(days, limit) * DAY + MARGIN)
                 end = min(end, modified + (days + 1) * DAY - MARGIN)
         return start, end
-
-    def _now(self, repo) -> float:
-        return self.now if self.now is not None else (repo.now if repo.now is not None else time.time())
 
     def _dated_inputs(self, repo):
         """(name, declared reference, locked date) of each nixpkgs input with a dated lock entry, each lock node once."""

@@ -1,5 +1,4 @@
 import math
-import time
 
 from flakelint.diagnostic import Severity
 from flakelint.inputs import FORGES, branch_of
@@ -82,7 +81,7 @@ class UnsupportedBranch(RepoRule):
     }
 
     def check(self, repo):
-        now = self.now if self.now is not None else (repo.now if repo.now is not None else time.time())
+        now = self.current_time(repo)
         configured = [str(n) for n in self.settings["nixpkgs-inputs"] or []]
         supported = [str(v) for v in self.settings["supported-releases"] or []]
         accepted = supported or maintained_releases(now)
@@ -126,7 +125,7 @@ class UnsupportedBranch(RepoRule):
         The last second of the day is left out: the date of a time a
         fraction of a microsecond before midnight is rounded to the next day.
         """
-        now = self.now if self.now is not None else (repo.now if repo.now is not None else time.time())
+        now = self.current_time(repo)
         midnight = math.floor(now / DAY) * DAY  # POSIX days start at midnight UTC
         return midnight, midnight + DAY - 1.0
 
